@@ -1,0 +1,53 @@
+# clinicsite — `make demo` to run the site with demo content, `make test` to run every test.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= clinicsite.settings.dev
+export WAGTAILADMIN_BASE_URL ?= http://127.0.0.1:$(PORT)
+
+.PHONY: demo test lint format venv lock serve bench clean
+
+$(VENV)/.installed: requirements/dev.txt
+	@PYTHON="$(PYTHON)" VENV="$(VENV)" bin/bootstrap
+	@touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv ## set up and serve the site + background worker with demo content on SQLite
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	$(PY) manage.py ensure_demo_admin
+	PORT=$(PORT) PY=$(PY) bin/serve-demo
+
+serve: venv ## serve without (re)loading the demo content
+	PORT=$(PORT) PY=$(PY) bin/serve-demo
+
+test: venv ## the whole suite (browser tests included); DATABASE_URL=postgresql://… for PostgreSQL
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv ## ruff, Django's checks, migrations in sync, production deploy checks
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py check --fail-level WARNING
+	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=clinicsite.settings.production \
+	SECRET_KEY=ci-dummy-secret-key-that-is-long-and-random-enough-0123456789abcdef \
+	ALLOWED_HOSTS=clinic.example FIELD_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
+	$(PY) manage.py check --deploy --fail-level WARNING
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+LOCK_DATE ?= 2026-11-01
+lock: ## re-pin requirements/*.txt from pyproject.toml (no index URLs are recorded)
+	uv pip compile pyproject.toml -o requirements/base.txt --python-version 3.11 --no-header --exclude-newer $(LOCK_DATE)
+	uv pip compile pyproject.toml --group dev -o requirements/dev.txt --python-version 3.11 --no-header --exclude-newer $(LOCK_DATE)
+
+bench: venv ## benchmarks (not part of `make test`); results go to bench/results/
+	$(PY) bench/article_render.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class AccountsConfig(AppConfig):
+    name = "clinicsite.accounts"
+    label = "accounts"
+    verbose_name = "Accounts and roles"
+
+    def ready(self) -> None:
+        from .roles import ensure_roles
+
+        # After every migrate, so permissions created by any app exist first.
+        post_migrate.connect(ensure_roles, dispatch_uid="clinicsite.accounts.ensure_roles")

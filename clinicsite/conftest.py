@@ -1,0 +1,161 @@
+"""Fixtures shared by every app's tests.
+
+* The demo content is loaded once per test database, so page tests read realistic pages.
+* Browser tests drive Debian's Chromium (never a downloaded browser) against a real gunicorn
+  server on 127.0.0.1 with its own database (SQLite file, or a PostgreSQL database beside the
+  test one when DATABASE_URL names PostgreSQL).
+* With CI=true a missing browser or database is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from django.core.management import call_command
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip locally when a real component is missing; fail in CI."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI requires it: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("load_demo", verbosity=0)
+
+
+# --- Browser tests --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    require(Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _browser_database_url(tmp: Path) -> str:
+    """A database of the server's own, on the same engine as the test run."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return f"sqlite:///{tmp / 'browser.sqlite3'}"
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") + "_browser"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@dataclass
+class LiveSite:
+    url: str
+    env: dict[str, str]
+    var_dir: Path
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+        )
+        return result.stdout
+
+
+EDITOR_PASSWORD = "editor-password-for-tests-only"
+
+
+@pytest.fixture(scope="session")
+def live_site(tmp_path_factory) -> Iterator[LiveSite]:
+    """The demo site served by gunicorn, as a visitor or an editor would reach it."""
+    var_dir = tmp_path_factory.mktemp("live-site")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "clinicsite.settings.dev",
+        "DEBUG": "false",
+        "VAR_DIR": str(var_dir),
+        "MEDIA_ROOT": str(var_dir / "media"),
+        "DATABASE_URL": _browser_database_url(var_dir),
+        "WAGTAILADMIN_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    site = LiveSite(url=f"http://127.0.0.1:{port}", env=env, var_dir=var_dir)
+    site.manage("migrate", "--noinput", "-v0")
+    site.manage("load_demo", "-v0")
+    site.manage(
+        "shell",
+        "-c",
+        "from django.contrib.auth import get_user_model; from django.contrib.auth.models import Group;"
+        "u, _ = get_user_model().objects.get_or_create(username='editor');"
+        f"u.set_password('{EDITOR_PASSWORD}'); u.save(); u.groups.add(Group.objects.get(name='Editor'))",
+    )
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    log = (var_dir / "gunicorn.log").open("w")
+    server = subprocess.Popen(
+        [gunicorn, "clinicsite.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--worker-class", "gthread", "--workers", "1", "--threads", "4"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{site.url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        "gunicorn did not start: " + (var_dir / "gunicorn.log").read_text()
+                    ) from None
+                time.sleep(0.2)
+        yield site
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()

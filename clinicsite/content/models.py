@@ -1,0 +1,683 @@
+"""Public content: articles, conditions, patient stories, the clinic profile and their people.
+
+Page models follow Wagtail's documented order: fields, search fields, panels, parent/subpage
+rules, then methods.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import models
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from taggit.models import TaggedItemBase
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+
+from clinicsite.clinic.models import ClinicSettings, Condition, TreatmentProtocol
+
+from .blocks import RICH_TEXT_FEATURES, BaseStreamBlock
+from .citations import doi_url, normalise_doi, pmid_url, validate_doi, validate_pmid
+
+IMAGE_MODEL = "core.ClinicImage"
+
+
+# --- People -----------------------------------------------------------------------------------
+
+
+class Person(index.Indexed, models.Model):
+    """An author or medical reviewer, with the credentials readers need to judge them."""
+
+    name = models.CharField(max_length=150)
+    job_title = models.CharField(
+        "title", max_length=150, help_text="e.g. Consultant rheumatologist"
+    )
+    credentials = models.CharField(
+        max_length=200, blank=True, help_text="Degrees and qualifications, e.g. MD, PhD, FRCP."
+    )
+    is_clinician = models.BooleanField(
+        default=False, help_text="Holds a current clinical licence (required of medical reviewers)."
+    )
+    registration = models.CharField(
+        "professional registration",
+        max_length=150,
+        blank=True,
+        help_text="Licensing body and number, e.g. 'Medical Council no. 000000'.",
+    )
+    memberships = models.TextField(blank=True, help_text="Professional memberships, one per line.")
+    bio = RichTextField(features=RICH_TEXT_FEATURES, blank=True)
+    photo = models.ForeignKey(
+        IMAGE_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("job_title"),
+        FieldPanel("credentials"),
+        FieldRowPanel([FieldPanel("is_clinician"), FieldPanel("registration")]),
+        FieldPanel("memberships"),
+        FieldPanel("bio"),
+        FieldPanel("photo"),
+    ]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "people"
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.credentials}" if self.credentials else self.name
+
+    @property
+    def membership_list(self) -> list[str]:
+        return [line.strip() for line in self.memberships.splitlines() if line.strip()]
+
+    def json_ld(self) -> dict[str, Any]:
+        kind = "Physician" if self.is_clinician else "Person"
+        data: dict[str, Any] = {"@type": kind, "name": self.name, "jobTitle": self.job_title}
+        if self.credentials:
+            data["honorificSuffix"] = self.credentials
+        if self.membership_list:
+            data["memberOf"] = [{"@type": "Organization", "name": m} for m in self.membership_list]
+        return data
+
+
+# --- Shared page behaviour ---------------------------------------------------------------------
+
+
+class BasePage(Page):
+    """Open Graph and JSON-LD for every public page; subclasses say what they are about."""
+
+    listing_image = models.ForeignKey(
+        IMAGE_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Shown in listings and when the page is shared.",
+    )
+
+    promote_panels = [*Page.promote_panels, FieldPanel("listing_image")]
+
+    class Meta:
+        abstract = True
+
+    @property
+    def summary_text(self) -> str:
+        """One or two sentences for listings, meta descriptions and Open Graph."""
+        return self.search_description or getattr(self, "introduction", "")
+
+    @property
+    def og_type(self) -> str:
+        return "website"
+
+    def json_ld(self, request: HttpRequest) -> dict[str, Any] | None:
+        return None
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        context["clinic"] = ClinicSettings.for_request(request)
+        return context
+
+
+class MedicalReviewMixin(models.Model):
+    """Who checked a medical page and when it must be checked again."""
+
+    medical_reviewer = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_reviewed = models.DateField(null=True, blank=True)
+    next_review_due = models.DateField(null=True, blank=True)
+
+    review_panels = [
+        MultiFieldPanel(
+            [
+                FieldPanel("medical_reviewer"),
+                FieldRowPanel([FieldPanel("last_reviewed"), FieldPanel("next_review_due")]),
+            ],
+            heading="Medical review",
+        )
+    ]
+
+    class Meta:
+        abstract = True
+
+    def clean_review_dates(self) -> None:
+        if (
+            self.last_reviewed
+            and self.next_review_due
+            and self.next_review_due <= self.last_reviewed
+        ):
+            raise ValidationError(
+                {"next_review_due": "The next review must come after the last one."}
+            )
+
+    @property
+    def review_overdue(self) -> bool:
+        return bool(self.next_review_due and self.next_review_due < timezone.localdate())
+
+
+# --- Home -------------------------------------------------------------------------------------
+
+
+class HomePage(BasePage):
+    hero_heading = models.CharField(max_length=200)
+    hero_text = models.TextField(blank=True)
+    hero_image = models.ForeignKey(
+        IMAGE_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = StreamField(BaseStreamBlock(), blank=True)
+
+    content_panels = [
+        *Page.content_panels,
+        MultiFieldPanel(
+            [FieldPanel("hero_heading"), FieldPanel("hero_text"), FieldPanel("hero_image")],
+            heading="Hero",
+        ),
+        FieldPanel("body"),
+    ]
+
+    parent_page_types = ["wagtailcore.Page"]
+    max_count = 1
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        context["latest_articles"] = (
+            ArticlePage.objects.live()
+            .public()
+            .select_related("listing_image", "author")
+            .order_by("-date_published")[:3]
+        )
+        context["conditions"] = ConditionPage.objects.live().public().order_by("title")
+        context["stories"] = (
+            PatientStoryPage.objects.live()
+            .public()
+            .select_related("listing_image", "condition")
+            .order_by("-first_published_at")[:3]
+        )
+        return context
+
+    def json_ld(self, request: HttpRequest) -> dict[str, Any] | None:
+        return clinic_json_ld(request)
+
+
+def clinic_json_ld(request: HttpRequest) -> dict[str, Any]:
+    clinic = ClinicSettings.for_request(request)
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "MedicalClinic",
+        "name": clinic.name,
+        "url": request.build_absolute_uri("/"),
+        "address": clinic.postal_address_ld(),
+    }
+    if clinic.phone:
+        data["telephone"] = clinic.phone
+    if clinic.email:
+        data["email"] = clinic.email
+    return data
+
+
+# --- Articles ---------------------------------------------------------------------------------
+
+
+class ArticleIndexPage(BasePage):
+    introduction = models.TextField(blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("introduction")]
+
+    parent_page_types = ["content.HomePage"]
+    subpage_types = ["content.ArticlePage"]
+    max_count = 1
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        articles = (
+            ArticlePage.objects.child_of(self)
+            .live()
+            .public()
+            .select_related("listing_image", "author")
+            .order_by("-date_published", "-pk")
+        )
+        tag = request.GET.get("tag", "")[:100]
+        if tag:
+            articles = articles.filter(tags__name=tag)
+        context["tag"] = tag
+        context["articles"] = Paginator(articles, 12).get_page(request.GET.get("page"))
+        return context
+
+
+class ArticlePageTag(TaggedItemBase):
+    content_object = ParentalKey(
+        "content.ArticlePage", related_name="tagged_items", on_delete=models.CASCADE
+    )
+
+
+class ArticleReference(Orderable):
+    """A source an article cites; at least one of DOI, PMID or URL makes it findable."""
+
+    page = ParentalKey("content.ArticlePage", related_name="references", on_delete=models.CASCADE)
+    authors = models.CharField(max_length=300, help_text="e.g. Liang J, Zhang H, Hua B, et al.")
+    title = models.CharField(max_length=400)
+    journal = models.CharField(max_length=200, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    details = models.CharField(max_length=100, blank=True, help_text="Volume, issue and pages.")
+    doi = models.CharField("DOI", max_length=200, blank=True, validators=[validate_doi])
+    pmid = models.CharField("PMID", max_length=12, blank=True, validators=[validate_pmid])
+    url = models.URLField("URL", blank=True)
+
+    panels = [
+        FieldPanel("authors"),
+        FieldPanel("title"),
+        FieldRowPanel([FieldPanel("journal"), FieldPanel("year"), FieldPanel("details")]),
+        FieldRowPanel([FieldPanel("doi"), FieldPanel("pmid"), FieldPanel("url")]),
+    ]
+
+    def clean(self) -> None:
+        super().clean()
+        if not (self.doi or self.pmid or self.url):
+            raise ValidationError("Give a DOI, a PMID or a URL so readers can find the source.")
+        if self.doi:
+            self.doi = normalise_doi(self.doi)
+        this_year = timezone.localdate().year
+        if self.year is not None and not 1800 <= self.year <= this_year + 1:
+            raise ValidationError({"year": f"Enter a year between 1800 and {this_year + 1}."})
+
+    @property
+    def link(self) -> str:
+        if self.doi:
+            return doi_url(self.doi)
+        if self.pmid:
+            return pmid_url(self.pmid)
+        return self.url
+
+
+class ArticlePage(MedicalReviewMixin, BasePage):
+    lede = models.TextField(help_text="One or two sentences that say what the reader will learn.")
+    hero_image = models.ForeignKey(
+        IMAGE_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = StreamField(BaseStreamBlock())
+    author = models.ForeignKey(Person, null=True, on_delete=models.SET_NULL, related_name="+")
+    date_published = models.DateField(default=datetime.date.today)
+    related_conditions = ParentalManyToManyField(
+        "content.ConditionPage", blank=True, related_name="+"
+    )
+    tags = ClusterTaggableManager(through=ArticlePageTag, blank=True)
+
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("lede"),
+        index.SearchField("body"),
+        index.FilterField("date_published"),
+    ]
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("lede"),
+        FieldPanel("hero_image"),
+        FieldPanel("body"),
+        InlinePanel("references", heading="References", label="Reference"),
+    ]
+    settings_panels = [
+        MultiFieldPanel([FieldPanel("author"), FieldPanel("date_published")], heading="Authorship"),
+        *MedicalReviewMixin.review_panels,
+        FieldPanel("related_conditions"),
+        FieldPanel("tags"),
+        *Page.settings_panels,
+    ]
+
+    parent_page_types = ["content.ArticleIndexPage"]
+    subpage_types: list[str] = []
+
+    def clean(self) -> None:
+        super().clean()
+        self.clean_review_dates()
+
+    @property
+    def summary_text(self) -> str:
+        return self.search_description or self.lede
+
+    @property
+    def og_type(self) -> str:
+        return "article"
+
+    @cached_property
+    def reference_list(self) -> list[ArticleReference]:
+        return list(self.references.all())
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        # Author and reviewer with their photos in one query, not four.
+        people = Person.objects.select_related("photo").in_bulk(
+            {pk for pk in (self.author_id, self.medical_reviewer_id) if pk}
+        )
+        if self.author_id in people:
+            self.author = people[self.author_id]
+        if self.medical_reviewer_id in people:
+            self.medical_reviewer = people[self.medical_reviewer_id]
+        context["condition_pages"] = list(self.related_conditions.live().public())
+        return context
+
+    def json_ld(self, request: HttpRequest) -> dict[str, Any] | None:
+        data: dict[str, Any] = {
+            "@context": "https://schema.org",
+            "@type": "MedicalWebPage",
+            "headline": self.title,
+            "description": self.lede,
+            "url": self.get_full_url(request),
+            "datePublished": self.date_published.isoformat(),
+            "publisher": {
+                "@type": "MedicalClinic",
+                "name": ClinicSettings.for_request(request).name,
+            },
+        }
+        if self.author:
+            data["author"] = self.author.json_ld()
+        if self.medical_reviewer:
+            data["reviewedBy"] = self.medical_reviewer.json_ld()
+        if self.last_reviewed:
+            data["lastReviewed"] = self.last_reviewed.isoformat()
+        data["citation"] = [
+            {"@type": "ScholarlyArticle", "name": r.title, "author": r.authors, "url": r.link}
+            for r in self.reference_list
+        ]
+        return data
+
+
+# --- Conditions -------------------------------------------------------------------------------
+
+
+class ConditionIndexPage(BasePage):
+    introduction = models.TextField(blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("introduction")]
+
+    parent_page_types = ["content.HomePage"]
+    subpage_types = ["content.ConditionPage"]
+    max_count = 1
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        context["condition_pages"] = (
+            ConditionPage.objects.child_of(self).live().public().order_by("title")
+        )
+        return context
+
+
+class ConditionPage(MedicalReviewMixin, BasePage):
+    condition = models.OneToOneField(Condition, on_delete=models.PROTECT, related_name="page")
+    summary = models.TextField(help_text="What the condition is, in two or three plain sentences.")
+    overview = StreamField(BaseStreamBlock(), blank=True)
+    standard_of_care = StreamField(BaseStreamBlock(), blank=True)
+    evidence = StreamField(BaseStreamBlock(), blank=True, verbose_name="what the evidence says")
+
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("summary"),
+        index.SearchField("overview"),
+        index.SearchField("evidence"),
+    ]
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("condition"),
+        FieldPanel("summary"),
+        FieldPanel("overview"),
+        FieldPanel("standard_of_care"),
+        FieldPanel("evidence"),
+    ]
+    settings_panels = [*MedicalReviewMixin.review_panels, *Page.settings_panels]
+
+    parent_page_types = ["content.ConditionIndexPage"]
+    subpage_types: list[str] = []
+
+    def clean(self) -> None:
+        super().clean()
+        self.clean_review_dates()
+
+    @property
+    def summary_text(self) -> str:
+        return self.search_description or self.summary
+
+    @cached_property
+    def protocols(self) -> list[TreatmentProtocol]:
+        """Protocols offered for this condition: kept as clinic data, not page text."""
+        return list(
+            TreatmentProtocol.objects.filter(condition_id=self.condition_id, is_active=True)
+        )
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        context["articles"] = (
+            ArticlePage.objects.live()
+            .public()
+            .filter(related_conditions=self)
+            .select_related("listing_image")
+            .order_by("-date_published")[:6]
+        )
+        context["stories"] = (
+            PatientStoryPage.objects.live()
+            .public()
+            .filter(condition_id=self.condition_id)
+            .select_related("listing_image")
+            .order_by("-first_published_at")[:3]
+        )
+        return context
+
+    def json_ld(self, request: HttpRequest) -> dict[str, Any] | None:
+        data: dict[str, Any] = {
+            "@context": "https://schema.org",
+            "@type": "MedicalWebPage",
+            "name": self.title,
+            "url": self.get_full_url(request),
+            "about": {"@type": "MedicalCondition", "name": self.condition.name},
+            "description": self.summary,
+        }
+        if self.medical_reviewer:
+            data["reviewedBy"] = self.medical_reviewer.json_ld()
+        if self.last_reviewed:
+            data["lastReviewed"] = self.last_reviewed.isoformat()
+        return data
+
+
+# --- Patient stories --------------------------------------------------------------------------
+
+
+def time_since(start: datetime.date, end: datetime.date) -> str:
+    """Say how long after ``start`` the date ``end`` is, the way a patient would ("2 months")."""
+    days = (end - start).days
+    if days < 0:
+        raise ValueError("end comes before start")
+    if days < 14:
+        return "1 day" if days == 1 else f"{days} days"
+    if days < 56:
+        weeks = round(days / 7)
+        return f"{weeks} weeks"
+    months = round(days / 30.4375)
+    if months < 24:
+        return "1 month" if months == 1 else f"{months} months"
+    years = round(days / 365.25)
+    return f"{years} years"
+
+
+class StoryIndexPage(BasePage):
+    introduction = models.TextField(blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("introduction")]
+
+    parent_page_types = ["content.HomePage"]
+    subpage_types = ["content.PatientStoryPage"]
+    max_count = 1
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        context["stories"] = (
+            PatientStoryPage.objects.child_of(self)
+            .live()
+            .public()
+            .select_related("listing_image", "condition")
+            .order_by("-first_published_at")
+        )
+        return context
+
+
+class ProgressUpdate(Orderable):
+    """A dated update in a patient's own words, with a photo or a video."""
+
+    page = ParentalKey("content.PatientStoryPage", related_name="updates", on_delete=models.CASCADE)
+    date = models.DateField()
+    quote = models.TextField(max_length=1200, help_text="What the patient said, in their words.")
+    note = models.TextField(blank=True, max_length=1200, help_text="Context from the clinic.")
+    photo = models.ForeignKey(
+        IMAGE_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    video = models.ForeignKey(
+        "wagtaildocs.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    panels = [
+        FieldPanel("date"),
+        FieldPanel("quote"),
+        FieldPanel("note"),
+        FieldRowPanel([FieldPanel("photo"), FieldPanel("video")]),
+    ]
+
+    class Meta(Orderable.Meta):
+        ordering = ["date", "sort_order"]
+
+    @property
+    def time_since_treatment(self) -> str:
+        treated = self.page.treatment_date
+        if treated is None or self.date < treated:
+            return ""
+        return time_since(treated, self.date)
+
+
+class PatientStoryPage(BasePage):
+    patient_display_name = models.CharField(
+        max_length=100,
+        help_text="The name the patient agreed to be shown under (may be a first name).",
+    )
+    is_fictional = models.BooleanField(
+        "fictional (demo)",
+        default=False,
+        help_text="Shown on the page: this patient does not exist.",
+    )
+    condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="stories")
+    treatment_date = models.DateField()
+    publishing_consent_date = models.DateField(
+        "publishing consent recorded on",
+        help_text="When the patient's signed consent to publish this story was recorded.",
+    )
+    summary = models.TextField(help_text="One or two sentences for listings.")
+    body = StreamField(BaseStreamBlock(), blank=True)
+
+    search_fields = [*Page.search_fields, index.SearchField("summary"), index.SearchField("body")]
+
+    content_panels = [
+        *Page.content_panels,
+        MultiFieldPanel(
+            [
+                FieldPanel("patient_display_name"),
+                FieldPanel("is_fictional"),
+                FieldPanel("condition"),
+                FieldPanel("treatment_date"),
+                FieldPanel("publishing_consent_date"),
+            ],
+            heading="Patient",
+        ),
+        FieldPanel("summary"),
+        FieldPanel("body"),
+        InlinePanel("updates", heading="Progress updates", label="Update"),
+    ]
+
+    parent_page_types = ["content.StoryIndexPage"]
+    subpage_types: list[str] = []
+
+    def clean(self) -> None:
+        super().clean()
+        today = timezone.localdate()
+        if self.treatment_date and self.treatment_date > today:
+            raise ValidationError({"treatment_date": "The treatment date cannot be in the future."})
+
+    @property
+    def summary_text(self) -> str:
+        return self.search_description or self.summary
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        updates = list(self.updates.select_related("photo", "video"))
+        for update in updates:
+            update.page = self  # avoid a query per update for treatment_date
+        context["progress_updates"] = updates
+        context["condition_page"] = (
+            ConditionPage.objects.live().public().filter(condition_id=self.condition_id).first()
+        )
+        return context
+
+
+# --- Clinic profile ---------------------------------------------------------------------------
+
+
+class Accreditation(Orderable):
+    page = ParentalKey(
+        "content.ClinicPage", related_name="accreditations", on_delete=models.CASCADE
+    )
+    name = models.CharField(max_length=200, help_text="What is accredited or licensed.")
+    issuer = models.CharField(max_length=200)
+    reference = models.CharField(max_length=100, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    url = models.URLField("public register entry", blank=True)
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("issuer"),
+        FieldRowPanel([FieldPanel("reference"), FieldPanel("valid_until")]),
+        FieldPanel("url"),
+    ]
+
+
+class ClinicPage(BasePage):
+    introduction = models.TextField()
+    body = StreamField(BaseStreamBlock(), blank=True)
+    location = RichTextField(
+        features=RICH_TEXT_FEATURES, blank=True, help_text="How to get there; link out to maps."
+    )
+
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("introduction"),
+        index.SearchField("body"),
+    ]
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("introduction"),
+        FieldPanel("body"),
+        FieldPanel("location"),
+        InlinePanel("accreditations", heading="Accreditation and licences", label="Accreditation"),
+    ]
+
+    parent_page_types = ["content.HomePage"]
+    subpage_types: list[str] = []
+    max_count = 1
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        context["protocols"] = TreatmentProtocol.objects.filter(is_active=True).select_related(
+            "condition"
+        )
+        return context
+
+    def json_ld(self, request: HttpRequest) -> dict[str, Any] | None:
+        return clinic_json_ld(request)

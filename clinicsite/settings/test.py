@@ -1,0 +1,29 @@
+"""Fast, isolated test settings: quick hasher, locmem cache, tasks run immediately."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .env import env_str
+
+SECRET_KEY = "test-secret-key-not-for-production-use-0123456789abcdef"
+FIELD_ENCRYPTION_KEYS = ["dGVzdC1rZXktb25lLWZvci10ZXN0cy1vbmx5LTAwMDA="]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ALLOWED_HOSTS = ["*"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="clinicsite-test-media-"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WAGTAILADMIN_BASE_URL = "http://testserver"
+# Test databases: SQLite in memory by default, PostgreSQL when DATABASE_URL says so.
+if env_str("DATABASE_URL", "").startswith("postgres"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+SERVE_MEDIA = True
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="clinicsite-test-static-"))
