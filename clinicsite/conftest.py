@@ -108,6 +108,14 @@ class LiveSite:
 
 
 EDITOR_PASSWORD = "editor-password-for-tests-only"
+CREATE_EDITOR = f"""
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+user, _ = get_user_model().objects.get_or_create(username="editor")
+user.set_password("{EDITOR_PASSWORD}")
+user.save()
+user.groups.add(Group.objects.get(name="Editor"))
+"""
 
 
 @pytest.fixture(scope="session")
@@ -127,13 +135,7 @@ def live_site(tmp_path_factory) -> Iterator[LiveSite]:
     site = LiveSite(url=f"http://127.0.0.1:{port}", env=env, var_dir=var_dir)
     site.manage("migrate", "--noinput", "-v0")
     site.manage("load_demo", "-v0")
-    site.manage(
-        "shell",
-        "-c",
-        "from django.contrib.auth import get_user_model; from django.contrib.auth.models import Group;"
-        "u, _ = get_user_model().objects.get_or_create(username='editor');"
-        f"u.set_password('{EDITOR_PASSWORD}'); u.save(); u.groups.add(Group.objects.get(name='Editor'))",
-    )
+    site.manage("shell", "-c", CREATE_EDITOR)
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     log = (var_dir / "gunicorn.log").open("w")
     server = subprocess.Popen(

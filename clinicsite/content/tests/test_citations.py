@@ -35,7 +35,7 @@ def test_every_well_formed_doi_is_accepted_however_it_is_pasted(doi, prefix):
      "10.1136/has space", "10.1136/<script>", "javascript:alert(1)"],
 )  # fmt: skip
 def test_malformed_dois_are_rejected_with_an_example(bad):
-    with pytest.raises(ValidationError, match="10.1136/ard"):
+    with pytest.raises(ValidationError, match=r"10\.1136/ard"):
         validate_doi(bad)
 
 

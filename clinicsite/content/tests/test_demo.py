@@ -28,8 +28,10 @@ def test_load_demo_is_idempotent():
 
 def test_demo_has_the_promised_content():
     article = ArticlePage.objects.live().get(slug="can-stem-cells-help-lupus")
-    assert article.author and article.medical_reviewer
-    assert article.last_reviewed and article.next_review_due
+    assert article.author
+    assert article.medical_reviewer
+    assert article.last_reviewed
+    assert article.next_review_due
     references = list(article.references.all())
     assert len(references) == 5
     assert {"10.1136/annrheumdis-2017-211073", "10.1186/ar4520"} <= {r.doi for r in references}

@@ -3,6 +3,7 @@
 import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 from wagtail.models import Site
 
@@ -71,7 +72,8 @@ def test_every_page_type_renders_with_landmarks_and_metadata(client, path):
         a.get("property") or a.get("name"): a.get("content") for t, a in html.tags if t == "meta"
     }
     assert meta["description"]
-    assert meta["og:title"] and meta["og:url"]
+    assert meta["og:title"]
+    assert meta["og:url"]
     links = {a.get("rel"): a.get("href") for t, a in html.tags if t == "link"}
     assert links["canonical"].endswith(path)
     # nothing on the page comes from another origin
@@ -86,9 +88,12 @@ def test_article_shows_author_reviewer_dates_and_references(client):
     response = client.get(PAGES["article"])
     content = response.content.decode()
     assert "About the author" in content
-    assert "Dr Miriam Okafor" in content and "MD, MRCP (Rheumatology)" in content
-    assert "Medically reviewed by" in content and "Dr Tomas Lindqvist" in content
-    assert "Page last reviewed" in content and "Next review due" in content
+    assert "Dr Miriam Okafor" in content
+    assert "MD, MRCP (Rheumatology)" in content
+    assert "Medically reviewed by" in content
+    assert "Dr Tomas Lindqvist" in content
+    assert "Page last reviewed" in content
+    assert "Next review due" in content
     assert 'href="https://doi.org/10.1136/annrheumdis-2017-211073"' in content
     assert content.count('<li id="ref-') == 5
     assert 'loading="lazy"' not in content.split("<main")[1].split("</header>")[0]
@@ -160,7 +165,7 @@ def test_article_page_weight_is_small(client):
     from django.contrib.staticfiles import finders
 
     html = client.get(PAGES["article"]).content
-    css = sum(len(open(finders.find(p), "rb").read()) for p in ["css/site.css"])
+    css = sum(Path(finders.find(p)).stat().st_size for p in ["css/site.css"])
     assert len(html) + css < 100 * 1024
 
 
