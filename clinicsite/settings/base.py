@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "clinicsite.core",
     "clinicsite.accounts",
     "clinicsite.clinic",
+    "clinicsite.applications",
     "clinicsite.content",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
