@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 
 from PIL import Image
 
@@ -65,12 +66,12 @@ def check_upload(upload: object) -> CheckedUpload:
     size = getattr(upload, "size", 0) or 0
     if size > limit:
         raise ValidationError(
-            f"This file is {size / 1_048_576:.1f} MB; the limit is {limit // 1_048_576} MB.",
+            f"This file is {filesizeformat(size)}; files can be at most {filesizeformat(limit)}.",
             code="too_big",
         )
     data = upload.read(limit + 1)  # type: ignore[attr-defined]
     if len(data) > limit:
-        raise ValidationError(f"The limit is {limit // 1_048_576} MB per file.", code="too_big")
+        raise ValidationError(f"Files can be at most {filesizeformat(limit)}.", code="too_big")
     if not data:
         raise ValidationError("This file is empty.", code="empty")
     content_type = sniff(data)
