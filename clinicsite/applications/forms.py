@@ -209,6 +209,9 @@ class ConditionForm(StepForm):
         # a missing answer to a yes/no question is None, not False
         for name in ("kidney_involvement", "walks_unaided"):
             self.fields[name].empty_value = None
+        for names in ACTIVITY_QUESTIONS.values():
+            for name in names:
+                self.fields[name].conditional = True  # required for that condition only
 
     def activity_groups(self) -> list[tuple[str, list[Any]]]:
         return [
@@ -266,6 +269,11 @@ class HistoryForm(StepForm):
     other_conditions_details = long_text(
         "If yes: which conditions?", "Only needed if you answered yes."
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for follow_up in self.FOLLOW_UPS.values():
+            self.fields[follow_up].conditional = True  # required after a "yes"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
