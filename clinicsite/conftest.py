@@ -127,8 +127,49 @@ user.groups.add(Group.objects.get(name="Editor"))
 """
 
 
+class MailSink:
+    """An aiosmtpd handler keeping every message the live server sends."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, predicate, timeout: float = 15.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.messages:
+                if predicate(message):
+                    return message
+            time.sleep(0.2)
+        raise AssertionError(f"no matching e-mail; got {[m['Subject'] for m in self.messages]}")
+
+
 @pytest.fixture(scope="session")
-def live_site(tmp_path_factory) -> Iterator[LiveSite]:
+def smtp_server() -> Iterator[tuple[MailSink, int]]:
+    """A real SMTP server on 127.0.0.1 that the live site delivers its mail to."""
+    from aiosmtpd.controller import Controller
+
+    sink = MailSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        yield sink, controller.port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def mail_sink(smtp_server) -> MailSink:
+    return smtp_server[0]
+
+
+@pytest.fixture(scope="session")
+def live_site(tmp_path_factory, smtp_server) -> Iterator[LiveSite]:
     """The demo site served by gunicorn, as a visitor or an editor would reach it."""
     var_dir = tmp_path_factory.mktemp("live-site")
     port = _free_port()
@@ -140,6 +181,9 @@ def live_site(tmp_path_factory) -> Iterator[LiveSite]:
         "MEDIA_ROOT": str(var_dir / "media"),
         "DATABASE_URL": _browser_database_url(var_dir),
         "WAGTAILADMIN_BASE_URL": f"http://127.0.0.1:{port}",
+        # mail goes to the aiosmtpd server of the ``smtp_server`` fixture
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_server[1]),
     }
     site = LiveSite(url=f"http://127.0.0.1:{port}", env=env, var_dir=var_dir)
     site.manage("migrate", "--noinput", "-v0")

@@ -14,6 +14,7 @@ from clinicsite.core.views import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", include(wagtailadmin_urls)),
+    path("apply/", include("clinicsite.applications.urls")),
     path("documents/", include(wagtaildocs_urls)),
     path("search/", content_views.search, name="search"),
     path("sitemap.xml", sitemap, name="sitemap"),

@@ -33,7 +33,11 @@ _MODEL_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("clinic", "change_clinicsettings"),
     ],
     MARKETING: [("wagtailadmin", "access_admin")],
-    INTAKE: [("wagtailadmin", "access_admin")],
+    INTAKE: [
+        ("wagtailadmin", "access_admin"),
+        ("applications", "view_application"),
+        ("applications", "change_application"),
+    ],
     CLINICIAN: [
         ("wagtailadmin", "access_admin"),
         ("clinic", "add_condition"),
@@ -42,6 +46,11 @@ _MODEL_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("clinic", "add_treatmentprotocol"),
         ("clinic", "change_treatmentprotocol"),
         ("clinic", "view_treatmentprotocol"),
+        ("applications", "view_application"),
+        ("applications", "change_application"),
+        ("applications", "view_health_data"),
+        ("applications", "decide_application"),
+        ("applications", "export_application"),
     ],
     ADMINISTRATOR: [("wagtailadmin", "access_admin"), ("clinic", "change_clinicsettings")],
 }

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
+from django.core.exceptions import ValidationError
 from django.db import models
 
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.search import index
 
@@ -26,7 +31,7 @@ class Condition(index.Indexed, models.Model):
         return self.name
 
 
-class TreatmentProtocol(models.Model):
+class TreatmentProtocol(ClusterableModel):
     """A written treatment protocol and the ethics approval it runs under."""
 
     condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="protocols")
@@ -56,6 +61,7 @@ class TreatmentProtocol(models.Model):
             heading="Approval",
         ),
         FieldPanel("is_active"),
+        InlinePanel("criteria", heading="Screening criteria", label="Criterion"),
     ]
 
     class Meta:
@@ -72,6 +78,103 @@ class TreatmentProtocol(models.Model):
     @property
     def is_approved(self) -> bool:
         return bool(self.approval_body and self.approval_reference)
+
+
+class Answer(models.TextChoices):
+    """The answers the application form collects that screening criteria may read.
+
+    Listed here (not in ``applications``) because clinicians write criteria against them and
+    ``clinic`` sits below ``applications`` in the dependency order. ``age`` and
+    ``years_since_diagnosis`` are derived from the date of birth and year of diagnosis.
+    """
+
+    AGE = "age", "Age in years (from date of birth)"
+    YEARS_SINCE_DIAGNOSIS = "years_since_diagnosis", "Years since diagnosis"
+    DIAGNOSIS_CONFIRMED = "diagnosis_confirmed", "Diagnosis confirmed by a specialist (yes/no)"
+    CANCER_LAST_5_YEARS = "cancer_last_5_years", "Cancer in the last 5 years (yes/no)"
+    PREGNANT = "pregnant", "Pregnant or planning pregnancy (yes/no)"
+    ACTIVE_INFECTION = "active_infection", "Active infection (yes/no)"
+    OTHER_CONDITIONS = "other_conditions", "Other serious conditions (yes/no)"
+    FLARES_LAST_YEAR = "flares_last_year", "Lupus: flares in the last 12 months (number)"
+    KIDNEY_INVOLVEMENT = "kidney_involvement", "Lupus: kidney involvement (yes/no)"
+    RELAPSES_LAST_2_YEARS = "relapses_last_2_years", "MS: relapses in the last 2 years (number)"
+    WALKS_UNAIDED = "walks_unaided", "MS: walks 100 m without aid (yes/no)"
+
+
+class Criterion(models.Model):
+    """One inclusion or exclusion rule of a protocol, read by the screening.
+
+    The *condition* is ``<answer> <operator> <value>``. An inclusion criterion is passed when
+    the condition holds; an exclusion criterion is failed when it holds. Values are written as
+    text: a number, ``yes``/``no``, or a comma-separated list for "is one of".
+    """
+
+    class Kind(models.TextChoices):
+        INCLUSION = "inclusion", "Inclusion (must be true)"
+        EXCLUSION = "exclusion", "Exclusion (must not be true)"
+
+    class Operator(models.TextChoices):
+        EQ = "eq", "equals"
+        NE = "ne", "does not equal"
+        LT = "lt", "is less than"
+        LTE = "lte", "is at most"
+        GT = "gt", "is more than"
+        GTE = "gte", "is at least"
+        IN = "in", "is one of"
+
+    protocol = ParentalKey(TreatmentProtocol, on_delete=models.CASCADE, related_name="criteria")
+    sort_order = models.PositiveIntegerField(default=0, editable=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INCLUSION)
+    answer = models.CharField(max_length=40, choices=Answer.choices)
+    operator = models.CharField(max_length=4, choices=Operator.choices, default=Operator.EQ)
+    value = models.CharField(
+        max_length=200, help_text="A number, yes / no, or a comma-separated list for 'is one of'."
+    )
+    explanation = models.CharField(
+        max_length=300,
+        help_text="Shown to the applicant when this criterion decides, in plain words "
+        "(e.g. 'The protocol is open to people aged 18 to 70.').",
+    )
+
+    panels = [
+        FieldPanel("kind"),
+        FieldPanel("answer"),
+        FieldPanel("operator"),
+        FieldPanel("value"),
+        FieldPanel("explanation"),
+    ]
+
+    class Meta:
+        ordering = ["sort_order", "pk"]
+        verbose_name_plural = "criteria"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.answer} {self.operator} {self.value}"
+
+    def parsed_value(self) -> object:
+        """The value as screening compares it: bool, float, tuple (for "in") or text."""
+        if self.operator == self.Operator.IN:
+            return tuple(parse_criterion_value(part) for part in self.value.split(",") if part)
+        return parse_criterion_value(self.value)
+
+    def clean(self) -> None:
+        value = self.parsed_value()
+        if self.operator in {"lt", "lte", "gt", "gte"} and not isinstance(value, float):
+            raise ValidationError({"value": "This comparison needs a number."})
+
+
+def parse_criterion_value(raw: str) -> object:
+    """``yes``/``no`` → bool, numbers → float, anything else → stripped lower-case text."""
+    text = raw.strip().lower()
+    if text in {"yes", "true"}:
+        return True
+    if text in {"no", "false"}:
+        return False
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return number if math.isfinite(number) else text
 
 
 @register_setting(icon="site")

@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "clinicsite.core",
     "clinicsite.accounts",
     "clinicsite.clinic",
+    "clinicsite.applications",
     "clinicsite.content",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "clinicsite.applications.middleware.HealthDataIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "clinicsite.core.middleware.AdminContentSecurityPolicyMiddleware",
@@ -143,6 +145,17 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Applicants' medical records: encrypted, outside MEDIA_ROOT, never served by URL.
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
+APPLICATION_UPLOAD_MAX_BYTES = env_int("APPLICATION_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+APPLICATION_UPLOAD_MAX_FILES = 5
+APPLICATION_RETENTION_DAYS = env_int("APPLICATION_RETENTION_DAYS", 365)
+APPLICATION_DRAFT_DAYS = env_int("APPLICATION_DRAFT_DAYS", 30)
+APPLICATION_STATUS_LINK_DAYS = env_int("APPLICATION_STATUS_LINK_DAYS", 365)
+APPLICATION_PRIVACY_NOTICE_VERSION = env_str("APPLICATION_PRIVACY_NOTICE_VERSION", "2026-01")
+APPLICATION_RATE_LIMIT = env_int("APPLICATION_RATE_LIMIT", 30)  # POSTs per IP per minute
+# Staff who can read health data are logged out after this many idle seconds.
+HEALTH_DATA_IDLE_SECONDS = env_int("HEALTH_DATA_IDLE_SECONDS", 15 * 60)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2_000
 FILE_UPLOAD_PERMISSIONS = 0o640

@@ -20,7 +20,7 @@ from django.utils.text import slugify
 from wagtail.models import Page, Site
 from wagtail.rich_text import RichText
 
-from clinicsite.clinic.models import ClinicSettings, Condition, TreatmentProtocol
+from clinicsite.clinic.models import ClinicSettings, Condition, Criterion, TreatmentProtocol
 from clinicsite.content import demo_images
 from clinicsite.content.models import (
     Accreditation,
@@ -49,6 +49,60 @@ CLINIC = {
     "email": "enquiries@clinic.example",
     "opening_hours": "Monday to Friday, 9:00–17:00",
 }
+
+# Screening criteria: (kind, answer, operator, value, plain-language explanation).
+COMMON_CRITERIA = [
+    ("inclusion", "age", "gte", "18", "The protocol is open to adults aged 18 to 70."),
+    ("inclusion", "age", "lte", "70", "The protocol is open to adults aged 18 to 70."),
+    (
+        "inclusion",
+        "diagnosis_confirmed",
+        "eq",
+        "yes",
+        "The diagnosis needs to have been confirmed by a specialist.",
+    ),
+    (
+        "exclusion",
+        "cancer_last_5_years",
+        "eq",
+        "yes",
+        "People who have had cancer in the last five years cannot join, because the cells' "
+        "effect on cancer is not known.",
+    ),
+    (
+        "exclusion",
+        "pregnant",
+        "eq",
+        "yes",
+        "The treatment has not been studied in pregnancy, so pregnant people cannot join.",
+    ),
+    (
+        "exclusion",
+        "active_infection",
+        "eq",
+        "yes",
+        "An active infection has to be treated first; you may apply again afterwards.",
+    ),
+]
+LUPUS_CRITERIA = [
+    (
+        "inclusion",
+        "flares_last_year",
+        "gte",
+        "1",
+        "The protocol is for lupus that stays active despite treatment "
+        "(at least one flare in the last year).",
+    ),
+]
+MS_CRITERIA = [
+    (
+        "inclusion",
+        "relapses_last_2_years",
+        "gte",
+        "1",
+        "The protocol is for relapsing MS (at least one relapse in the last two years).",
+    ),
+]
 
 PEOPLE = {
     "Dr Miriam Okafor": {
@@ -406,7 +460,7 @@ class Command(BaseCommand):
                 "summary": "An immune-mediated disease of the brain and spinal cord.",
             },
         )
-        TreatmentProtocol.objects.update_or_create(
+        lupus_protocol, _ = TreatmentProtocol.objects.update_or_create(
             condition=lupus,
             name="MSC-L1: umbilical-cord MSC infusion alongside standard care",
             defaults={
@@ -419,7 +473,7 @@ class Command(BaseCommand):
                 "is_active": True,
             },
         )
-        TreatmentProtocol.objects.update_or_create(
+        ms_protocol, _ = TreatmentProtocol.objects.update_or_create(
             condition=ms,
             name="MSC-M1: MSC infusion in relapsing multiple sclerosis",
             defaults={
@@ -431,7 +485,22 @@ class Command(BaseCommand):
                 "is_active": True,
             },
         )
+        self.ensure_criteria(lupus_protocol, LUPUS_CRITERIA)
+        self.ensure_criteria(ms_protocol, MS_CRITERIA)
         return {"lupus": lupus, "multiple-sclerosis": ms}
+
+    def ensure_criteria(self, protocol: TreatmentProtocol, rows: list[tuple[str, ...]]) -> None:
+        """Found by (kind, answer, operator), so ids stay stable across runs."""
+        for order, (kind, answer, operator, value, explanation) in enumerate(
+            COMMON_CRITERIA + rows
+        ):
+            Criterion.objects.update_or_create(
+                protocol=protocol,
+                kind=kind,
+                answer=answer,
+                operator=operator,
+                defaults={"value": value, "explanation": explanation, "sort_order": order},
+            )
 
     def ensure_people(self) -> dict[str, Person]:
         people = {}

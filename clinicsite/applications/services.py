@@ -1,0 +1,431 @@
+"""Writes (and audited reads) of applications: the only code that touches their ciphertext.
+
+Every status change goes through ``_transition`` (checked against
+``Application.TRANSITIONS``) and every decryption of health data writes an audit entry.
+Mail and tasks are queued with ``transaction.on_commit`` so nothing is sent for a write that
+rolled back.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from clinicsite.clinic.models import Condition, TreatmentProtocol
+from clinicsite.core import audit, crypto
+
+from . import storage
+from .models import (
+    Application,
+    ApplicationDraft,
+    ClinicianNote,
+    InvalidTransition,
+    MedicalRecord,
+)
+from .screening import derive_answers, screen, specs_for_protocol
+from .uploads import CheckedUpload
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _seal(value: Any) -> bytes:
+    return crypto.encrypt(json.dumps(value, ensure_ascii=False, sort_keys=True).encode())
+
+
+def _open(token: bytes | memoryview) -> Any:
+    return json.loads(crypto.decrypt(bytes(token)))
+
+
+def _actor(user: Any) -> Any:
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _transition(
+    application: Application, *, to: str, actor: Any, request: HttpRequest | None, **details: Any
+) -> None:
+    if not application.can_transition(to):
+        raise InvalidTransition(
+            f"An application that is {application.get_status_display().lower()} cannot become "
+            f"{Application.Status(to).label.lower()}."
+        )
+    previous = application.status
+    application.status = to
+    audit.record(
+        actor=_actor(actor),
+        action="application.status_changed",
+        obj=application,
+        request=request,
+        details={"from": previous, "to": to, **details},
+    )
+
+
+# --- drafts -------------------------------------------------------------------------------
+
+
+def draft_create(*, data: dict[str, Any] | None = None) -> ApplicationDraft:
+    return ApplicationDraft.objects.create(data_ciphertext=_seal(data or {}))
+
+
+def draft_data(draft: ApplicationDraft) -> dict[str, Any]:
+    """The applicant's own answers so far (the applicant reading their own draft: no audit)."""
+    return _open(draft.data_ciphertext)
+
+
+def draft_save(*, draft: ApplicationDraft, data: dict[str, Any]) -> None:
+    draft.data_ciphertext = _seal(data)
+    draft.save(update_fields=["data_ciphertext", "updated_at"])
+
+
+def draft_add_record(*, draft: ApplicationDraft, upload: CheckedUpload) -> MedicalRecord:
+    record = MedicalRecord(
+        draft=draft,
+        name_ciphertext=crypto.encrypt(upload.name.encode()),
+        content_type=upload.content_type,
+        size=len(upload.data),
+    )
+    storage.write(record.stored_name, crypto.encrypt(upload.data))
+    try:
+        record.save()
+    except Exception:
+        storage.delete(record.stored_name)
+        raise
+    return record
+
+
+def record_delete(*, record: MedicalRecord) -> None:
+    name = record.stored_name
+    record.delete()
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+def record_name(record: MedicalRecord) -> str:
+    return crypto.decrypt(bytes(record.name_ciphertext)).decode()
+
+
+def draft_discard(*, draft: ApplicationDraft) -> None:
+    for record in draft.records.all():
+        record_delete(record=record)
+    draft.delete()
+
+
+# --- submission ---------------------------------------------------------------------------
+
+
+HEALTH_KEYS = (
+    "date_of_birth",
+    "year_diagnosed",
+    "diagnosis_confirmed",
+    "treatments",
+    "medicines",
+    "flares_last_year",
+    "kidney_involvement",
+    "relapses_last_2_years",
+    "walks_unaided",
+    "cancer_last_5_years",
+    "cancer_details",
+    "pregnant",
+    "active_infection",
+    "infection_details",
+    "other_conditions",
+    "other_conditions_details",
+)
+
+
+def application_submit(
+    *,
+    draft: ApplicationDraft,
+    data: dict[str, Any],
+    condition: Condition,
+    privacy_notice_version: str,
+    request: HttpRequest | None = None,
+    today: datetime.date | None = None,
+) -> Application:
+    """Screen, encrypt and commit the application, then queue the intake notification."""
+    from .tasks import notify_intake
+
+    today = today or timezone.localdate()
+    answers = {key: data[key] for key in HEALTH_KEYS if key in data}
+    protocol = (
+        TreatmentProtocol.objects.filter(condition=condition, is_active=True)
+        .prefetch_related("criteria")
+        .order_by("pk")
+        .first()
+    )
+    result = screen(
+        derive_answers(answers, today=today), specs_for_protocol(protocol) if protocol else []
+    )
+    with transaction.atomic():
+        for _attempt in range(5):  # a reference collision is astronomically rare; retry anyway
+            try:
+                with transaction.atomic():
+                    application = Application.objects.create(
+                        full_name=data["full_name"],
+                        email=data["email"],
+                        phone=data["phone"],
+                        country=data["country"],
+                        condition=condition,
+                        protocol=protocol,
+                        answers_ciphertext=_seal(answers),
+                        screening_outcome=result.outcome.value,
+                        screening_criteria=result.deciding_ids,
+                        privacy_notice_version=privacy_notice_version,
+                        consent_at=timezone.now(),
+                    )
+                break
+            except IntegrityError:
+                continue
+        else:  # pragma: no cover
+            raise RuntimeError("could not allocate a reference")
+        MedicalRecord.objects.filter(draft=draft).update(application=application, draft=None)
+        draft.delete()
+        audit.record(action="application.submitted", obj=application, request=request)
+        transaction.on_commit(lambda: notify_intake.enqueue(application.pk))
+    return application
+
+
+# --- clinic side: audited reads -----------------------------------------------------------
+
+
+def application_answers(
+    *, application: Application, user: Any, request: HttpRequest | None = None
+) -> dict[str, Any]:
+    """Decrypt the health answers; every call is an audited read."""
+    audit.record(
+        actor=_actor(user), action="application.health_data_viewed", obj=application,
+        request=request,
+    )  # fmt: skip
+    return _open(application.answers_ciphertext)
+
+
+def application_notes(
+    *, application: Application, user: Any, request: HttpRequest | None = None
+) -> list[tuple[ClinicianNote, str]]:
+    notes = list(application.notes.all())
+    if notes:
+        audit.record(
+            actor=_actor(user), action="application.notes_viewed", obj=application,
+            request=request, details={"count": len(notes)},
+        )  # fmt: skip
+    return [(note, crypto.decrypt(bytes(note.body_ciphertext)).decode()) for note in notes]
+
+
+def record_read(
+    *, record: MedicalRecord, user: Any, request: HttpRequest | None = None
+) -> tuple[str, bytes]:
+    """Decrypt one medical record (file name, bytes); audited."""
+    audit.record(
+        actor=_actor(user), action="application.record_downloaded", obj=record.application,
+        request=request, details={"record": record.pk},
+    )  # fmt: skip
+    return record_name(record), crypto.decrypt(storage.read(record.stored_name))
+
+
+# --- clinic side: changes -----------------------------------------------------------------
+
+
+def application_assign(
+    *, application: Application, clinician: Any, actor: Any, request: HttpRequest | None = None
+) -> Application:
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=application.pk)
+        if application.is_decided:
+            raise InvalidTransition("A decided application cannot be reassigned.")
+        application.assigned_to = clinician
+        if application.status == Application.Status.SUBMITTED:
+            _transition(application, to=Application.Status.IN_REVIEW, actor=actor, request=request)
+        application.save(update_fields=["assigned_to", "status", "updated_at"])
+        audit.record(
+            actor=_actor(actor), action="application.assigned", obj=application, request=request,
+            details={"to": clinician.get_username() if clinician else None},
+        )  # fmt: skip
+    return application
+
+
+def application_add_note(
+    *,
+    application: Application,
+    author: Any,
+    body: str,
+    kind: str = ClinicianNote.Kind.NOTE,
+    request: HttpRequest | None = None,
+) -> ClinicianNote:
+    with transaction.atomic():
+        note = ClinicianNote.objects.create(
+            application=application,
+            author=_actor(author),
+            author_label=author.get_username() if _actor(author) else "system",
+            kind=kind,
+            body_ciphertext=crypto.encrypt(body.encode()),
+        )
+        audit.record(
+            actor=_actor(author), action="application.note_added", obj=application,
+            request=request, details={"note": note.pk, "kind": kind},
+        )  # fmt: skip
+    return note
+
+
+def application_decide(
+    *,
+    application: Application,
+    actor: Any,
+    decision: str,
+    reason: str,
+    override_reason: str = "",
+    request: HttpRequest | None = None,
+) -> Application:
+    """Accept or decline. Going against the screening needs a written override reason."""
+    from .tasks import send_decision_email
+
+    if decision not in (Application.Status.ACCEPTED, Application.Status.DECLINED):
+        raise InvalidTransition("A decision is either accept or decline.")
+    if not reason.strip():
+        raise ValueError("A decision needs a reason.")
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=application.pk)
+        overrides = (
+            decision == Application.Status.ACCEPTED
+            and application.screening_outcome == "not_eligible"
+        ) or (
+            decision == Application.Status.DECLINED and application.screening_outcome == "eligible"
+        )
+        if overrides and not override_reason.strip():
+            raise ValueError("Going against the screening result needs a written reason.")
+        _transition(application, to=decision, actor=actor, request=request, overrides=overrides)
+        application.decided_at = timezone.now()
+        application.screening_overridden = overrides
+        application.save(
+            update_fields=["status", "decided_at", "screening_overridden", "updated_at"]
+        )
+        application_add_note(
+            application=application, author=actor, body=reason,
+            kind=ClinicianNote.Kind.DECISION, request=request,
+        )  # fmt: skip
+        if overrides:
+            application_add_note(
+                application=application, author=actor, body=override_reason,
+                kind=ClinicianNote.Kind.OVERRIDE, request=request,
+            )  # fmt: skip
+        pk = application.pk
+        transaction.on_commit(lambda: send_decision_email.enqueue(pk))
+    return application
+
+
+# --- export and erasure -------------------------------------------------------------------
+
+
+def application_export(
+    *, application: Application, actor: Any, request: HttpRequest | None = None
+) -> bytes:
+    """One applicant's data as a zip: ``application.json`` + their files; audited."""
+    answers = _open(application.answers_ciphertext)
+    notes = [
+        {
+            "kind": note.kind,
+            "author": note.author_label,
+            "at": note.created_at.isoformat(),
+            "text": crypto.decrypt(bytes(note.body_ciphertext)).decode(),
+        }
+        for note in application.notes.all()
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        files = []
+        for index, record in enumerate(application.records.all(), start=1):
+            arcname = f"records/{index}.{record.extension}"
+            archive.writestr(arcname, crypto.decrypt(storage.read(record.stored_name)))
+            files.append(
+                {"file": arcname, "original_name": record_name(record),
+                 "content_type": record.content_type, "size": record.size},
+            )  # fmt: skip
+        document = {
+            "reference": application.reference,
+            "status": application.status,
+            "submitted_at": application.created_at.isoformat(),
+            "decided_at": application.decided_at.isoformat() if application.decided_at else None,
+            "contact": {
+                "full_name": application.full_name,
+                "email": application.email,
+                "phone": application.phone,
+                "country": application.country,
+            },
+            "condition": application.condition.name,
+            "protocol": application.protocol.name if application.protocol else None,
+            "answers": answers,
+            "screening": {
+                "outcome": application.screening_outcome,
+                "deciding_criteria": application.screening_criteria,
+                "overridden": application.screening_overridden,
+            },
+            "consent": {
+                "privacy_notice_version": application.privacy_notice_version,
+                "at": application.consent_at.isoformat(),
+            },
+            "notes": notes,
+            "records": files,
+        }
+        archive.writestr("application.json", json.dumps(document, indent=2, ensure_ascii=False))
+    audit.record(
+        actor=_actor(actor), action="application.exported", obj=application, request=request
+    )
+    return buffer.getvalue()
+
+
+def application_erase(
+    *, application: Application, actor: Any, request: HttpRequest | None = None, reason: str = ""
+) -> None:
+    """Delete the application, its notes and files. The audit log keeps only the reference."""
+    names = [record.stored_name for record in application.records.all()]
+    with transaction.atomic():
+        audit.record(
+            actor=_actor(actor), action="application.erased", obj=application, request=request,
+            details={"reference": application.reference, "reason": reason},
+        )  # fmt: skip
+        application.delete()
+        transaction.on_commit(lambda: [storage.delete(name) for name in names])
+
+
+# --- key rotation -------------------------------------------------------------------------
+
+
+def _rotate_column(model: type, field: str, *, dry_run: bool) -> int:
+    count = 0
+    for pk in model.objects.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            obj = model.objects.select_for_update().only("pk", field).get(pk=pk)
+            token = bytes(getattr(obj, field))
+            if not dry_run:
+                model.objects.filter(pk=pk).update(**{field: crypto.rotate(token)})
+            else:
+                crypto.decrypt(token)  # proves it is readable
+            count += 1
+    return count
+
+
+def rotate_all(
+    *, dry_run: bool = False, progress: Callable[[str], None] | None = None
+) -> dict[str, int]:
+    """Re-encrypt every ciphertext (columns and files) under the newest key."""
+    counts = {
+        "application answers": _rotate_column(Application, "answers_ciphertext", dry_run=dry_run),
+        "drafts": _rotate_column(ApplicationDraft, "data_ciphertext", dry_run=dry_run),
+        "notes": _rotate_column(ClinicianNote, "body_ciphertext", dry_run=dry_run),
+        "record names": _rotate_column(MedicalRecord, "name_ciphertext", dry_run=dry_run),
+    }
+    files = 0
+    for name in MedicalRecord.objects.values_list("stored_name", flat=True).iterator():
+        token = storage.read(name)
+        if dry_run:
+            crypto.decrypt(token)
+        else:
+            storage.write(name, crypto.rotate(token))
+        files += 1
+    counts["record files"] = files
+    return counts

@@ -1,0 +1,46 @@
+"""Background mail about applications. Mails carry links only, never health data."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from django_tasks import task
+
+from .models import Application
+from .signing import status_url
+
+
+@task()
+def notify_intake(application_id: int) -> int:
+    """Tell the intake group a new application arrived: a link to the queue, nothing else."""
+    recipients = list(
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=["Intake coordinator", "Clinician"])
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    if not recipients or not Application.objects.filter(pk=application_id).exists():
+        return 0
+    link = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse(
+        "applications_review:detail", args=[application_id]
+    )
+    body = render_to_string("applications/email/new_application.txt", {"link": link})
+    return send_mail("New application to review", body, None, recipients)
+
+
+@task()
+def send_decision_email(application_id: int) -> int:
+    """Tell the applicant a decision was made: only the signed status link."""
+    application = Application.objects.filter(pk=application_id).first()
+    if application is None:
+        return 0
+    body = render_to_string(
+        "applications/email/decision.txt",
+        {"link": status_url(application), "reference": application.reference},
+    )
+    return send_mail("An update on your application", body, None, [application.email])
