@@ -28,6 +28,7 @@ _MODEL_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("content", "add_person"),
         ("content", "change_person"),
         ("content", "view_person"),
+        ("content", "view_testimonial_release"),
         ("clinic", "view_condition"),
         ("clinic", "view_treatmentprotocol"),
         ("clinic", "change_clinicsettings"),
@@ -42,8 +43,14 @@ _MODEL_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("clinic", "add_treatmentprotocol"),
         ("clinic", "change_treatmentprotocol"),
         ("clinic", "view_treatmentprotocol"),
+        ("content", "override_medical_review"),
     ],
-    ADMINISTRATOR: [("wagtailadmin", "access_admin"), ("clinic", "change_clinicsettings")],
+    ADMINISTRATOR: [
+        ("wagtailadmin", "access_admin"),
+        ("clinic", "change_clinicsettings"),
+        ("content", "override_medical_review"),
+        ("content", "view_testimonial_release"),
+    ],
 }
 
 # Wagtail page permissions granted on the root page (so they cover the whole tree).
