@@ -31,10 +31,8 @@ class OverrideForm(forms.Form):
 
 
 def override_medical_review(request: HttpRequest, page_id: int) -> HttpResponse:
-    if not request.user.has_perm(review.OVERRIDE_PERMISSION):
-        raise PermissionDenied
     page = get_object_or_404(Page, pk=page_id).specific
-    if not page.permissions_for_user(request.user).can_edit():
+    if not review.user_can_override(request.user, page):
         raise PermissionDenied
     failed = review.failed_review_state(page)
     if failed is None:

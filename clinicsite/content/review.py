@@ -118,7 +118,13 @@ def run_checks_on_task_state(
 
 def failed_review_state(page: Page) -> MedicalReviewTaskState | None:
     """The rejected medical review of ``page`` awaiting changes or an override, if any."""
-    workflow_state = page.current_workflow_state
+    # Not page.current_workflow_state: it is cached, and the admin reads it before submitting.
+    workflow_state = (
+        WorkflowState.objects.active()
+        .for_instance(page)
+        .select_related("current_task_state")
+        .first()
+    )
     if workflow_state is None or workflow_state.status != WorkflowState.STATUS_NEEDS_CHANGES:
         return None
     task_state = workflow_state.current_task_state
@@ -130,6 +136,11 @@ def failed_review_state(page: Page) -> MedicalReviewTaskState | None:
     ):
         return task_state
     return None
+
+
+def user_can_override(user: Any, page: Page) -> bool:
+    """Overriding publishes the page, so it needs publish rights as well as the permission."""
+    return user.has_perm(OVERRIDE_PERMISSION) and page.permissions_for_user(user).can_publish()
 
 
 def validate_override_reason(reason: str) -> str:
@@ -145,10 +156,10 @@ def validate_override_reason(reason: str) -> str:
 @transaction.atomic
 def override_review(*, page: Page, user: Any, reason: str, request: Any = None) -> TaskState:
     """Approve a page whose medical review failed, recording who did it and why."""
-    if not user.has_perm(OVERRIDE_PERMISSION):
-        raise PermissionDenied("You may not override medical review.")
-    reason = validate_override_reason(reason)
     page = page.specific
+    if not user_can_override(user, page):
+        raise PermissionDenied("You may not override medical review of this page.")
+    reason = validate_override_reason(reason)
     failed = failed_review_state(page)
     if failed is None:
         raise ValidationError("This page has no failed medical review to override.")

@@ -136,7 +136,7 @@ class OverrideReviewMenuItem(ActionMenuItem):
         return (
             context["view"] == "edit"
             and page is not None
-            and context["request"].user.has_perm(review.OVERRIDE_PERMISSION)
+            and review.user_can_override(context["request"].user, page)
             and review.failed_review_state(page) is not None
         )
 
