@@ -46,7 +46,7 @@ def test_an_incomplete_claim_is_refused_at_the_field(change, field):
 
 def test_the_demo_article_shows_claims_with_badges_and_source_links(client):
     content = client.get("/articles/can-stem-cells-help-lupus/").content.decode()
-    assert content.count('<aside class="claim"') == 4
+    assert content.count('<div class="claim" role="group"') == 4
     assert "Fair test: randomised, with a comparison group" in content
     assert content.count("No comparison group</span>") == 3
     assert "Small study" in content
