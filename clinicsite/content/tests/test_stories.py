@@ -4,6 +4,7 @@ import datetime
 from io import StringIO
 
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.utils import timezone
@@ -65,7 +66,7 @@ def test_a_real_patient_story_needs_a_signed_release_and_a_stated_connection():
     story.release_document = None
     story.material_connection = MaterialConnection.PAID
     story.material_connection_details = ""
-    with pytest.raises(Exception) as excinfo:
+    with pytest.raises(ValidationError) as excinfo:
         story.full_clean()
     errors = excinfo.value.message_dict
     assert "release_document" in errors

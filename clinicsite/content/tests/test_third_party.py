@@ -159,9 +159,9 @@ def _same_origin_links(html, url, own):
         def handle_starttag(self, tag, attrs):
             href = dict(attrs).get("href") if tag == "a" else None
             target = urljoin(url, href or "").split("#")[0]
-            if href and target.startswith(own + "/"):
-                if not urlsplit(target).path.startswith(SKIP_PREFIXES):
-                    links.append(target)
+            path = urlsplit(target).path
+            if href and target.startswith(own + "/") and not path.startswith(SKIP_PREFIXES):
+                links.append(target)
 
     Links().feed(html)
     return links
