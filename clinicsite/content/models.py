@@ -31,6 +31,7 @@ from clinicsite.core.storage import PrivateStorage
 
 from .blocks import RICH_TEXT_FEATURES, BaseStreamBlock
 from .citations import doi_url, normalise_doi, pmid_url, validate_doi, validate_pmid
+from .panels import EvidenceCheckPanel
 
 IMAGE_MODEL = "core.ClinicImage"
 
@@ -330,6 +331,7 @@ class ArticlePage(MedicalReviewMixin, BasePage):
     ]
 
     content_panels = [
+        EvidenceCheckPanel(heading="Evidence check"),
         *Page.content_panels,
         FieldPanel("lede"),
         FieldPanel("hero_image"),
@@ -437,6 +439,7 @@ class ConditionPage(MedicalReviewMixin, BasePage):
     ]
 
     content_panels = [
+        EvidenceCheckPanel(heading="Evidence check"),
         *Page.content_panels,
         FieldPanel("condition"),
         FieldPanel("summary"),
@@ -775,6 +778,14 @@ class PatientStoryPage(BasePage):
         label = StorySelection(self.selection_method).label if self.selection_method else ""
         details = self.selection_details.strip()
         return f"{label}. {details}" if label and details else label or details
+
+    def save_revision(self, *args: Any, **kwargs: Any) -> Any:
+        # A live page's edits go only into a revision (the form saves with commit=False), and
+        # a FileField writes its upload on model save: store the release now, or it is lost.
+        release = self.release_document
+        if release and not release._committed:
+            release.save(release.name, release.file, save=False)
+        return super().save_revision(*args, **kwargs)
 
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Belt and braces: the scheduled job unpublishes lapsed stories; until it runs, a

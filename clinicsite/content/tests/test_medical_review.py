@@ -234,3 +234,13 @@ def test_submitting_in_the_admin_tells_the_editor_which_sentence_failed(client, 
     page.refresh_from_db()
     assert SEED not in page.lede
     assert page.current_workflow_state.status == WorkflowState.STATUS_NEEDS_CHANGES
+
+
+def test_the_editor_sees_the_checks_while_editing(admin_client):
+    page = draft_article()
+    content = admin_client.get(f"/admin/pages/{page.pk}/edit/").content.decode()
+    assert "Medical review would send this version back (1 problem)" in content
+    assert SEED in content
+    demo = ArticlePage.objects.get(slug="can-stem-cells-help-lupus")
+    content = admin_client.get(f"/admin/pages/{demo.pk}/edit/").content.decode()
+    assert "Evidence check: no problems found" in content

@@ -174,3 +174,21 @@ def test_uploaded_release_goes_to_private_storage():
         assert storage.path(name).startswith(str(storage.location))
     finally:
         storage.delete(name)
+
+
+def test_a_release_uploaded_while_the_story_is_live_is_stored():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    story = PatientStoryPage.objects.get(slug="jonass-story")
+    story.release_document = SimpleUploadedFile("signed.pdf", b"%PDF-1.4 signed", "application/pdf")
+    revision = story.save_revision()  # what the editor does on a live page: draft only
+    name = revision.content["release_document"]
+    assert name.endswith(".pdf")
+    assert release_storage().open(name).read() == b"%PDF-1.4 signed"
+
+
+def test_story_editor_can_upload_files(admin_client):
+    story = PatientStoryPage.objects.get(slug="amaras-story")
+    content = admin_client.get(f"/admin/pages/{story.pk}/edit/").content.decode()
+    assert 'enctype="multipart/form-data"' in content
+    assert "Consent and disclosure" in content
