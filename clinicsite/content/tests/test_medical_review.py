@@ -244,3 +244,26 @@ def test_the_editor_sees_the_checks_while_editing(admin_client):
     demo = ArticlePage.objects.get(slug="can-stem-cells-help-lupus")
     content = admin_client.get(f"/admin/pages/{demo.pk}/edit/").content.decode()
     assert "Evidence check: no problems found" in content
+
+
+def test_load_demo_keeps_the_workflow_assigned_without_duplicates():
+    from django.core.management import call_command
+
+    from wagtail.models import Task, Workflow
+
+    before = (Workflow.objects.count(), Task.objects.count(), WorkflowPage.objects.count())
+    call_command("load_demo", verbosity=0)
+    after = (Workflow.objects.count(), Task.objects.count(), WorkflowPage.objects.count())
+    assert before == after
+    assert ArticlePage.objects.get(slug="can-stem-cells-help-lupus").get_workflow().name == (
+        "Medical review"
+    )
+
+
+def test_the_override_action_is_offered_only_after_a_failed_review(admin_client, django_user_model):
+    page = draft_article()
+    edit_url = f"/admin/pages/{page.pk}/edit/"
+    assert "Override medical review" not in admin_client.get(edit_url).content.decode()
+    submit(page, editor(django_user_model))
+    content = admin_client.get(edit_url).content.decode()
+    assert f'href="/admin/medical-review/{page.pk}/override/"' in content
