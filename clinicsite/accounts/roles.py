@@ -28,6 +28,7 @@ _MODEL_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("content", "add_person"),
         ("content", "change_person"),
         ("content", "view_person"),
+        ("content", "view_testimonial_release"),
         ("clinic", "view_condition"),
         ("clinic", "view_treatmentprotocol"),
         ("clinic", "change_clinicsettings"),
@@ -51,8 +52,14 @@ _MODEL_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("applications", "view_health_data"),
         ("applications", "decide_application"),
         ("applications", "export_application"),
+        ("content", "override_medical_review"),
     ],
-    ADMINISTRATOR: [("wagtailadmin", "access_admin"), ("clinic", "change_clinicsettings")],
+    ADMINISTRATOR: [
+        ("wagtailadmin", "access_admin"),
+        ("clinic", "change_clinicsettings"),
+        ("content", "override_medical_review"),
+        ("content", "view_testimonial_release"),
+    ],
 }
 
 # Wagtail page permissions granted on the root page (so they cover the whole tree).

@@ -45,6 +45,20 @@ class TreatmentProtocol(ClusterableModel):
     trial_registration = models.CharField(
         max_length=40, blank=True, help_text="Registry identifier, e.g. NCT01234567, if registered."
     )
+    trial_registry_url = models.URLField(
+        "trial registry entry", blank=True, help_text="Link to the public registry record."
+    )
+    evidence_summary = models.TextField(
+        "what the evidence says",
+        blank=True,
+        help_text="Plain words: what studies have and have not shown for this treatment.",
+    )
+    alternatives = models.TextField(
+        blank=True, help_text="Other options, including standard treatment and doing nothing."
+    )
+    cost = models.TextField(
+        blank=True, help_text="What the patient pays, what it includes and what it does not."
+    )
     is_active = models.BooleanField(default=True, help_text="Offered to new applicants.")
 
     panels = [
@@ -57,8 +71,14 @@ class TreatmentProtocol(ClusterableModel):
                 FieldPanel("approval_reference"),
                 FieldPanel("approval_date"),
                 FieldPanel("trial_registration"),
+                FieldPanel("trial_registry_url"),
             ],
             heading="Approval",
+        ),
+        MultiFieldPanel(
+            [FieldPanel("evidence_summary"), FieldPanel("alternatives"), FieldPanel("cost")],
+            heading="Questions to ask before treatment",
+            help_text="Shown to patients on condition pages and before they apply.",
         ),
         FieldPanel("is_active"),
         InlinePanel("criteria", heading="Screening criteria", label="Criterion"),

@@ -40,3 +40,37 @@ def doi_url(doi: str) -> str:
 
 def pmid_url(pmid: str) -> str:
     return f"https://pubmed.ncbi.nlm.nih.gov/{pmid.strip()}/"
+
+
+# Trial registries whose identifiers readers can look up. Each pattern is the registry's own
+# identifier format; anything else is refused so a typo cannot pass as a registration.
+_REGISTRIES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^NCT\d{8}$"), "https://clinicaltrials.gov/study/{id}"),
+    (re.compile(r"^ISRCTN\d{8}$"), "https://www.isrctn.com/{id}"),
+    (re.compile(r"^ACTRN\d{14}$"), "https://trialsearch.who.int/Trial2.aspx?TrialID={id}"),
+    (re.compile(r"^ChiCTR[-A-Z0-9]{6,20}$"), "https://trialsearch.who.int/Trial2.aspx?TrialID={id}"),
+    (re.compile(r"^DRKS\d{8}$"), "https://trialsearch.who.int/Trial2.aspx?TrialID={id}"),
+    (re.compile(r"^\d{4}-\d{6}-\d{2}(-\d{2})?$"), "https://euclinicaltrials.eu/search-for-clinical-trials/?lang=en&EUCT={id}"),
+]  # fmt: skip
+
+
+def normalise_trial_registration(value: str) -> str:
+    return value.strip().replace(" ", "").upper().replace("CHICTR", "ChiCTR")
+
+
+def validate_trial_registration(value: str) -> None:
+    ident = normalise_trial_registration(value)
+    if not any(pattern.match(ident) for pattern, _ in _REGISTRIES):
+        raise ValidationError(
+            "Enter a trial registration such as NCT01539902, ISRCTN12345678, "
+            "ACTRN12617000123456, ChiCTR2000012345 or an EU trial number (2019-001234-56).",
+            code="invalid_trial_registration",
+        )
+
+
+def trial_registration_url(value: str) -> str:
+    ident = normalise_trial_registration(value)
+    for pattern, template in _REGISTRIES:
+        if pattern.match(ident):
+            return template.format(id=ident)
+    raise ValueError(f"not a trial registration: {value!r}")

@@ -11,8 +11,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.core.validators import FileExtensionValidator
 from django.db import models
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -21,13 +22,16 @@ from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import TaggedItemBase
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Orderable, Page
+from wagtail.models import Orderable, Page, Task, TaskState
 from wagtail.search import index
 
 from clinicsite.clinic.models import ClinicSettings, Condition, TreatmentProtocol
+from clinicsite.clinic.questions import protocol_questions
+from clinicsite.core.storage import PrivateStorage
 
 from .blocks import RICH_TEXT_FEATURES, BaseStreamBlock
 from .citations import doi_url, normalise_doi, pmid_url, validate_doi, validate_pmid
+from .panels import EvidenceCheckPanel
 
 IMAGE_MODEL = "core.ClinicImage"
 
@@ -55,6 +59,10 @@ class Person(index.Indexed, models.Model):
         help_text="Licensing body and number, e.g. 'Medical Council no. 000000'.",
     )
     memberships = models.TextField(blank=True, help_text="Professional memberships, one per line.")
+    email = models.EmailField(
+        blank=True,
+        help_text="Where review reminders go. Never shown on the site.",
+    )
     bio = RichTextField(features=RICH_TEXT_FEATURES, blank=True)
     photo = models.ForeignKey(
         IMAGE_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -65,6 +73,7 @@ class Person(index.Indexed, models.Model):
         FieldPanel("job_title"),
         FieldPanel("credentials"),
         FieldRowPanel([FieldPanel("is_clinician"), FieldPanel("registration")]),
+        FieldPanel("email"),
         FieldPanel("memberships"),
         FieldPanel("bio"),
         FieldPanel("photo"),
@@ -199,12 +208,12 @@ class HomePage(BasePage):
             .order_by("-date_published")[:3]
         )
         context["conditions"] = ConditionPage.objects.live().public().order_by("title")
-        context["stories"] = (
+        context["stories"] = current_stories(
             PatientStoryPage.objects.live()
             .public()
             .select_related("listing_image", "condition")
-            .order_by("-first_published_at")[:3]
-        )
+            .order_by("-first_published_at")
+        )[:3]
         return context
 
     def json_ld(self, request: HttpRequest) -> dict[str, Any] | None:
@@ -322,6 +331,7 @@ class ArticlePage(MedicalReviewMixin, BasePage):
     ]
 
     content_panels = [
+        EvidenceCheckPanel(heading="Evidence check"),
         *Page.content_panels,
         FieldPanel("lede"),
         FieldPanel("hero_image"),
@@ -429,6 +439,7 @@ class ConditionPage(MedicalReviewMixin, BasePage):
     ]
 
     content_panels = [
+        EvidenceCheckPanel(heading="Evidence check"),
         *Page.content_panels,
         FieldPanel("condition"),
         FieldPanel("summary"),
@@ -458,6 +469,11 @@ class ConditionPage(MedicalReviewMixin, BasePage):
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
+        evidence_url = "#evidence-heading" if self.evidence else ""
+        context["protocol_questions"] = [
+            (protocol, protocol_questions(protocol, evidence_url=evidence_url))
+            for protocol in self.protocols
+        ]
         context["articles"] = (
             ArticlePage.objects.live()
             .public()
@@ -465,13 +481,13 @@ class ConditionPage(MedicalReviewMixin, BasePage):
             .select_related("listing_image")
             .order_by("-date_published")[:6]
         )
-        context["stories"] = (
+        context["stories"] = current_stories(
             PatientStoryPage.objects.live()
             .public()
             .filter(condition_id=self.condition_id)
             .select_related("listing_image")
-            .order_by("-first_published_at")[:3]
-        )
+            .order_by("-first_published_at")
+        )[:3]
         return context
 
     def json_ld(self, request: HttpRequest) -> dict[str, Any] | None:
@@ -491,6 +507,60 @@ class ConditionPage(MedicalReviewMixin, BasePage):
 
 
 # --- Patient stories --------------------------------------------------------------------------
+
+
+CONSENT_VALID_MONTHS = 12
+
+
+def add_months(start: datetime.date, months: int) -> datetime.date:
+    """The same day ``months`` later (the last day of the month when it has fewer days)."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    for day in (start.day, 30, 29, 28):
+        try:
+            return datetime.date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def current_stories(queryset: models.QuerySet) -> models.QuerySet:
+    """Stories whose consent is still confirmed (the lapse job may not have run yet today)."""
+    today = timezone.localdate()
+    return queryset.filter(consent_confirmed_on__gt=add_months(today, -CONSENT_VALID_MONTHS))
+
+
+class MaterialConnection(models.TextChoices):
+    """What the patient got from the clinic: readers must know (FTC 16 CFR 255.5)."""
+
+    NONE = "none", "None"
+    PAID = "paid", "Paid for the testimonial"
+    DISCOUNTED = "discounted", "Discounted treatment"
+    FREE = "free", "Free treatment"
+
+
+class StorySelection(models.TextChoices):
+    EVERY_PATIENT = "every_patient", "Every patient treated in the period was invited"
+    RANDOM = "random", "Chosen at random among patients who agreed"
+    VOLUNTEERED = "volunteered", "The patient offered to share their story"
+    CLINIC_CHOSE = "clinic_chose", "Chosen by the clinic"
+    OTHER = "other", "Other"
+
+
+def release_storage() -> PrivateStorage:
+    return PrivateStorage("releases", url_name="story_release")
+
+
+def release_upload_to(instance: Any, filename: str) -> str:
+    return timezone.now().strftime("%Y/%m/") + filename
+
+
+RELEASE_MAX_MB = 10
+
+
+def validate_release_size(file: Any) -> None:
+    if file.size > RELEASE_MAX_MB * 1024 * 1024:
+        raise ValidationError(f"The file is too large: the limit is {RELEASE_MAX_MB} MB.")
 
 
 def time_since(start: datetime.date, end: datetime.date) -> str:
@@ -521,7 +591,7 @@ class StoryIndexPage(BasePage):
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
-        context["stories"] = (
+        context["stories"] = current_stories(
             PatientStoryPage.objects.child_of(self)
             .live()
             .public()
@@ -579,6 +649,35 @@ class PatientStoryPage(BasePage):
         "publishing consent recorded on",
         help_text="When the patient's signed consent to publish this story was recorded.",
     )
+    release_document = models.FileField(
+        "signed release",
+        upload_to=release_upload_to,
+        storage=release_storage,
+        blank=True,
+        validators=[FileExtensionValidator(["pdf", "jpg", "jpeg", "png"]), validate_release_size],
+        help_text="The patient's signed release (PDF or scan). Private: only staff with "
+        "permission can open it; it has no public address.",
+    )
+    consent_confirmed_on = models.DateField(
+        "consent last confirmed on",
+        help_text="Consent must be re-confirmed with the patient every 12 months; the story is "
+        "unpublished automatically when it lapses.",
+    )
+    statement_date = models.DateField(
+        "date of the statement", help_text="When the patient said or wrote what is quoted."
+    )
+    material_connection = models.CharField(
+        max_length=20,
+        choices=MaterialConnection.choices,
+        help_text="Anything of value the patient received from the clinic. Shown on the page.",
+    )
+    material_connection_details = models.CharField(
+        max_length=300, blank=True, help_text="e.g. 'Treatment at half price (£X saved)'."
+    )
+    selection_method = models.CharField(
+        "how the patient was chosen", max_length=20, choices=StorySelection.choices
+    )
+    selection_details = models.CharField(max_length=300, blank=True)
     summary = models.TextField(help_text="One or two sentences for listings.")
     body = StreamField(BaseStreamBlock(), blank=True)
 
@@ -592,9 +691,22 @@ class PatientStoryPage(BasePage):
                 FieldPanel("is_fictional"),
                 FieldPanel("condition"),
                 FieldPanel("treatment_date"),
-                FieldPanel("publishing_consent_date"),
             ],
             heading="Patient",
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("release_document"),
+                FieldRowPanel(
+                    [FieldPanel("publishing_consent_date"), FieldPanel("consent_confirmed_on")]
+                ),
+                FieldPanel("statement_date"),
+                FieldRowPanel(
+                    [FieldPanel("material_connection"), FieldPanel("material_connection_details")]
+                ),
+                FieldRowPanel([FieldPanel("selection_method"), FieldPanel("selection_details")]),
+            ],
+            heading="Consent and disclosure",
         ),
         FieldPanel("summary"),
         FieldPanel("body"),
@@ -604,15 +716,83 @@ class PatientStoryPage(BasePage):
     parent_page_types = ["content.StoryIndexPage"]
     subpage_types: list[str] = []
 
+    class Meta:
+        permissions = [("view_testimonial_release", "Can open signed testimonial releases")]
+
     def clean(self) -> None:
         super().clean()
         today = timezone.localdate()
+        errors = {}
         if self.treatment_date and self.treatment_date > today:
-            raise ValidationError({"treatment_date": "The treatment date cannot be in the future."})
+            errors["treatment_date"] = "The treatment date cannot be in the future."
+        for name in ("consent_confirmed_on", "statement_date", "publishing_consent_date"):
+            value = getattr(self, name)
+            if value and value > today:
+                errors[name] = "This date cannot be in the future."
+        if (
+            self.consent_confirmed_on
+            and self.publishing_consent_date
+            and self.consent_confirmed_on < self.publishing_consent_date
+        ):
+            errors["consent_confirmed_on"] = "Confirmation cannot come before the original consent."
+        if not self.is_fictional and not self.release_document:
+            errors["release_document"] = (
+                "Upload the patient's signed release before this story can be saved."
+            )
+        if self.material_connection != MaterialConnection.NONE and not (
+            self.material_connection_details.strip()
+        ):
+            errors["material_connection_details"] = (
+                "Say what the patient received, e.g. 'Treatment free of charge'."
+            )
+        if self.selection_method == StorySelection.OTHER and not self.selection_details.strip():
+            errors["selection_details"] = "Describe how the patient was chosen."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def summary_text(self) -> str:
         return self.search_description or self.summary
+
+    @property
+    def consent_expires_on(self) -> datetime.date | None:
+        if self.consent_confirmed_on is None:
+            return None
+        return add_months(self.consent_confirmed_on, CONSENT_VALID_MONTHS)
+
+    @property
+    def consent_lapsed(self) -> bool:
+        expires = self.consent_expires_on
+        return expires is not None and expires <= timezone.localdate()
+
+    @property
+    def material_connection_text(self) -> str:
+        if self.material_connection == MaterialConnection.NONE:
+            return "None: the patient was not paid and received no discount or free treatment."
+        label = MaterialConnection(self.material_connection).label
+        details = self.material_connection_details.strip()
+        return f"{label}: {details}" if details else label
+
+    @property
+    def selection_text(self) -> str:
+        label = StorySelection(self.selection_method).label if self.selection_method else ""
+        details = self.selection_details.strip()
+        return f"{label}. {details}" if label and details else label or details
+
+    def save_revision(self, *args: Any, **kwargs: Any) -> Any:
+        # A live page's edits go only into a revision (the form saves with commit=False), and
+        # a FileField writes its upload on model save: store the release now, or it is lost.
+        release = self.release_document
+        if release and not release._committed:
+            release.save(release.name, release.file, save=False)
+        return super().save_revision(*args, **kwargs)
+
+    def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Belt and braces: the scheduled job unpublishes lapsed stories; until it runs, a
+        # story whose consent has lapsed is not shown to anyone.
+        if self.consent_lapsed:
+            raise Http404("This story is not available.")
+        return super().serve(request, *args, **kwargs)
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
@@ -681,3 +861,86 @@ class ClinicPage(BasePage):
 
     def json_ld(self, request: HttpRequest) -> dict[str, Any] | None:
         return clinic_json_ld(request)
+
+
+# --- Medical review workflow ---------------------------------------------------------------
+
+
+class MedicalReviewTask(Task):
+    """Workflow task that checks a page's evidence before it can be published.
+
+    It runs by itself when the page is submitted: it approves a page that passes every check
+    in ``review.page_findings`` and sends back a page that fails, listing each failing
+    sentence or field. A user with ``override_medical_review`` may approve a failing page by
+    giving a reason, which is written to the audit log (see ``review.override_review``).
+    """
+
+    admin_form_fields = Task.admin_form_fields
+
+    class Meta:
+        verbose_name = "medical review task"
+        verbose_name_plural = "medical review tasks"
+        permissions = [("override_medical_review", "Can override failed medical review checks")]
+
+    @classmethod
+    def get_description(cls) -> str:
+        return (
+            "Checks cited figures, references, the reviewer's clinical credentials and the "
+            "review dates; sends the page back with the exact sentence or field that failed."
+        )
+
+    @classmethod
+    def get_task_state_class(cls) -> type[TaskState]:
+        return MedicalReviewTaskState
+
+    def start(self, workflow_state: Any, user: Any = None) -> TaskState:
+        from .review import run_checks_on_task_state
+
+        task_state = super().start(workflow_state, user=user)
+        return run_checks_on_task_state(task_state.specific, workflow_state, user=user)
+
+
+class MedicalReviewTaskState(TaskState):
+    """What the checks found for one revision, and any override of them."""
+
+    findings = models.JSONField(default=list, blank=True)
+    override_reason = models.TextField(blank=True)
+    overridden_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "medical review task state"
+
+
+class ReviewReminder(models.Model):
+    """A reminder sent to a page's reviewer for one review due date (so it is sent once)."""
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="+")
+    due_date = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["page", "due_date"], name="one_reminder_per_due_date")
+        ]
+
+
+class StoryConsentNotice(models.Model):
+    """A consent warning sent, or an unpublication done, for one consent expiry date."""
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", "Editors warned"
+        UNPUBLISHED = "unpublished", "Story unpublished"
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="+")
+    expires_on = models.DateField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["page", "expires_on", "kind"], name="one_consent_notice_per_expiry"
+            )
+        ]

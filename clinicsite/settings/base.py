@@ -141,12 +141,14 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [PROJECT_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Files that must never have a public URL (signed patient releases; applicants' medical
+# records, encrypted): outside MEDIA_ROOT, served only through permission-checked views.
+# Back it up with the database.
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-# Applicants' medical records: encrypted, outside MEDIA_ROOT, never served by URL.
-PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
 APPLICATION_UPLOAD_MAX_BYTES = env_int("APPLICATION_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 APPLICATION_UPLOAD_MAX_FILES = 5
 APPLICATION_RETENTION_DAYS = env_int("APPLICATION_RETENTION_DAYS", 365)

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -35,7 +36,9 @@ from clinicsite.content.models import (
     Person,
     ProgressUpdate,
     StoryIndexPage,
+    release_storage,
 )
+from clinicsite.content.review import ensure_medical_review_workflow
 from clinicsite.core.models import ClinicImage
 
 CLINIC = {
@@ -110,6 +113,7 @@ PEOPLE = {
         "credentials": "MD, MRCP (Rheumatology)",
         "is_clinician": True,
         "registration": "Medical register no. 0000001 (demo)",
+        "email": "m.okafor@clinic.example",
         "memberships": "British Society for Rheumatology\nInternational Society for Cell & Gene Therapy",
         "bio": "<p>Dr Okafor leads the clinic's lupus service and writes its patient information. "
         "She is a fictional person created for this demo site.</p>",
@@ -120,6 +124,7 @@ PEOPLE = {
         "credentials": "MD, PhD",
         "is_clinician": True,
         "registration": "Medical register no. 0000002 (demo)",
+        "email": "t.lindqvist@clinic.example",
         "memberships": "Association of British Neurologists",
         "bio": "<p>Dr Lindqvist reviews the clinic's neurology content and runs its follow-up "
         "clinic. He is a fictional person created for this demo site.</p>",
@@ -134,6 +139,12 @@ def paragraph(html: str) -> tuple[str, RichText]:
 
 def heading(text: str, level: str = "h2") -> tuple[str, dict[str, str]]:
     return ("heading", {"text": text, "level": level})
+
+
+def claim(**value: Any) -> tuple[str, dict[str, Any]]:
+    """A claim block; every figure in the demo article sits in one, with its source."""
+    defaults = {"control_result": "", "doi": "", "pmid": "", "registration": ""}
+    return ("claim", {**defaults, **value})
 
 
 LUPUS_ARTICLE_BODY: list[tuple[str, Any]] = [
@@ -175,20 +186,47 @@ LUPUS_ARTICLE_BODY: list[tuple[str, Any]] = [
         },
     ),
     heading("What the studies found"),
+    paragraph(
+        "<p>Each result below is shown with its study design, the number of patients and a link "
+        "to the published paper, so you can judge how much weight it can bear.</p>"
+    ),
     heading("Early studies without a comparison group", "h3"),
     paragraph(
-        "<p>The first reports came from a research group in Nanjing, China. In a pilot study of "
-        "15 people whose lupus had not responded to standard treatment, average disease "
-        "activity (the SLEDAI score) among the 12 followed for a year fell from 12.2 to 3.2, and "
-        "protein lost in the urine fell from about 2,500 mg to about 860 mg a day; 2 of 13 "
-        "patients relapsed (Liang and colleagues, 2010).</p>"
+        "<p>The first reports came from a research group in Nanjing, China, who gave donated "
+        "MSCs to people whose lupus had not settled with standard treatment.</p>"
+    ),
+    claim(
+        statement="Disease activity and protein loss in the urine fell during the year after an "
+        "MSC infusion in people whose lupus had resisted other treatment.",
+        design="uncontrolled",
+        participants=15,
+        result="Among the 12 followed for a year, the average SLEDAI disease-activity score went "
+        "from 12.2 to 3.2 and daily urine protein from about 2,500 mg to about 860 mg; 2 of 13 "
+        "relapsed.",
+        source="Liang and colleagues, 2010",
+        doi="10.1136/ard.2009.123463",
     ),
     paragraph(
-        "<p>A follow-up study across four centres treated 40 people with umbilical-cord MSCs. "
-        "After 12 months, 13 had a major clinical response and 11 a partial response; among "
-        "those who had responded, some relapsed by 9 and by 12 months (Wang and colleagues, "
-        "2014). A later report on 81 patients followed for five years found about a third in "
-        "remission at five years (Wang and colleagues, 2018).</p>"
+        "<p>The same group then ran a study across four hospitals using MSCs grown from "
+        "umbilical cord tissue, and later followed their patients for five years.</p>"
+    ),
+    claim(
+        statement="Around six in ten people had a major or partial clinical response a year "
+        "after umbilical-cord MSCs, and some of those responses faded.",
+        design="uncontrolled",
+        participants=40,
+        result="At 12 months, 32.5% had a major and 27.5% a partial clinical response; 12.5% had "
+        "relapsed by 9 months and 16.7% by 12 months.",
+        source="Wang and colleagues, 2014",
+        doi="10.1186/ar4520",
+    ),
+    claim(
+        statement="About a third of people treated were in remission five years later.",
+        design="uncontrolled",
+        participants=81,
+        result="34% in remission at five years; 24% of those who had responded relapsed.",
+        source="Wang and colleagues, 2018",
+        pmid="29478901",
     ),
     paragraph(
         "<p>None of these studies had a comparison group. Lupus naturally improves and worsens "
@@ -198,11 +236,21 @@ LUPUS_ARTICLE_BODY: list[tuple[str, Any]] = [
     heading("A randomised, placebo-controlled trial", "h3"),
     paragraph(
         "<p>The fairest test so far is a small double-blind trial in people with class III or IV "
-        "lupus nephritis, all of whom also received standard immunosuppressive treatment (Deng "
-        "and colleagues, 2017; registered as NCT01539902). Twelve people received MSCs and six "
-        "received a placebo. Remission came in 9 of the 12 given cells and in 5 of the 6 given "
-        "placebo. The trial was stopped early, and its authors concluded that the cells added "
-        "no apparent benefit to standard treatment.</p>"
+        "lupus nephritis, all of whom also received standard immunosuppressive treatment. Chance "
+        "decided who received cells and who received a placebo. The trial was stopped early, and "
+        "its authors concluded that the cells added no apparent benefit to standard "
+        "treatment.</p>"
+    ),
+    claim(
+        statement="Remission was about as common with a placebo as with the cells.",
+        design="randomised",
+        participants=18,
+        result="Remission in 9 of the 12 given MSCs (75%).",
+        control_result="Remission in 5 of the 6 given a placebo (83%).",
+        source="Deng and colleagues, 2017",
+        doi="10.1136/annrheumdis-2017-211073",
+        pmid="28478399",
+        registration="NCT01539902",
     ),
     (
         "pull_quote",
@@ -213,10 +261,10 @@ LUPUS_ARTICLE_BODY: list[tuple[str, Any]] = [
         },
     ),
     paragraph(
-        "<p>A 2020 meta-analysis pooled the published studies. In the randomised trials it "
-        "included, people given MSCs lost less protein in the urine at 3 and 6 months, but not "
-        "at 12 months, and disease activity at 12 months was not clearly different (Zhou and "
-        "colleagues, 2020).</p>"
+        "<p>A meta-analysis published in 2020 pooled the published studies. In the randomised "
+        "trials it included, people given MSCs lost less protein in the urine at three and six "
+        "months, but not at a year, and disease activity at a year was not clearly different "
+        "(Zhou and colleagues, 2020).</p>"
     ),
     heading("Questions to ask before any stem-cell treatment"),
     paragraph(
@@ -289,6 +337,11 @@ STORIES = [
         "treated_days_ago": 200,
         "summary": "A fictional patient describes the months after joining a lupus protocol.",
         "palette": "amber",
+        "connection": (
+            "free",
+            "Her protocol treatment was free of charge, as for every "
+            "participant in the MSC-L1 protocol.",
+        ),
         "updates": [
             (
                 14,
@@ -312,6 +365,7 @@ STORIES = [
         "treated_days_ago": 180,
         "summary": "A fictional patient with relapsing MS shares his follow-up notes.",
         "palette": "violet",
+        "connection": ("none", ""),
         "updates": [
             (14, "Back home and resting. No change in walking distance yet."),
             (
@@ -332,6 +386,10 @@ STORIES = [
         "treated_days_ago": 170,
         "summary": "A fictional patient for whom the protocol made no clear difference.",
         "palette": "green",
+        "connection": (
+            "discounted",
+            "Her treatment fee was halved because she took part in the clinic's follow-up survey.",
+        ),
         "updates": [
             (15, "Mild headache the day after the infusion, gone by the weekend."),
             (61, "Honestly, no real change. My rash comes and goes as before."),
@@ -339,6 +397,34 @@ STORIES = [
         ],
     },
 ]
+
+
+def demo_release_pdf(name: str) -> bytes:
+    """A one-page PDF saying this is a placeholder: demo patients are fictional."""
+    text = f"Demo placeholder: no release exists because {name} is fictional."
+    text = text.encode("ascii", "replace").decode().replace("(", "[").replace(")", "]")
+    stream = f"BT /F1 12 Tf 50 750 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
 
 
 class Command(BaseCommand):
@@ -354,6 +440,7 @@ class Command(BaseCommand):
             self.ensure_articles(home, people, condition_pages)
             self.ensure_stories(home, conditions)
             self.ensure_clinic_page(home)
+            ensure_medical_review_workflow()
         if options["verbosity"] >= 1:
             self.stdout.write(self.style.SUCCESS("Demo content is loaded."))
 
@@ -373,6 +460,14 @@ class Command(BaseCommand):
             )
             image.save()
         return image
+
+    def demo_release(self, index: Page, slug: str, name: str) -> str:
+        """A placeholder signed release in private storage (kept if it is already there)."""
+        storage = release_storage()
+        story = PatientStoryPage.objects.child_of(index).filter(slug=slug).first()
+        if story and story.release_document and storage.exists(story.release_document.name):
+            return story.release_document.name
+        return storage.save(f"demo/{slug}-release.pdf", ContentFile(demo_release_pdf(name)))
 
     def upsert_child(self, parent: Page, model: type[Page], slug: str, **fields: Any) -> Page:
         """Create or update a child page by slug and publish it."""
@@ -470,6 +565,18 @@ class Command(BaseCommand):
                 "approval_reference": "DREC-2025-014 (demo)",
                 "approval_date": datetime.date(2025, 3, 1),
                 "trial_registration": "",
+                "trial_registry_url": "",
+                "evidence_summary": "Small studies without a comparison group reported "
+                "improvement after MSC infusions. The one randomised, placebo-controlled trial, "
+                "in lupus nephritis, found no added benefit over standard treatment. Whether "
+                "MSCs help people with lupus is not known.",
+                "alternatives": "Standard care led by your rheumatologist: hydroxychloroquine, "
+                "corticosteroids for flares, immunosuppressants, and biologic medicines such as "
+                "belimumab or anifrolumab. Joining a registered clinical trial elsewhere is "
+                "another option.",
+                "cost": "Demo figures only: a fixed fee covers both infusions and a year of "
+                "follow-up visits. Travel, accommodation and your usual medicines are not "
+                "included.",
                 "is_active": True,
             },
         )
@@ -482,6 +589,14 @@ class Command(BaseCommand):
                 "approval_body": "Demo Research Ethics Committee",
                 "approval_reference": "DREC-2025-022 (demo)",
                 "approval_date": datetime.date(2025, 6, 1),
+                "evidence_summary": "MSC therapy in multiple sclerosis has been tested only in "
+                "small, early-phase studies. They suggest it is reasonably safe in the short "
+                "term; they cannot show whether it slows the disease.",
+                "alternatives": "Disease-modifying therapies prescribed by your neurologist; for "
+                "some people with very active relapsing MS, autologous haematopoietic stem cell "
+                "transplantation in a specialist centre.",
+                "cost": "Demo figures only: a fixed fee covers the infusion, MRI scans and a "
+                "year of follow-up. Travel and your usual medicines are not included.",
                 "is_active": True,
             },
         )
@@ -670,6 +785,7 @@ class Command(BaseCommand):
                 demo_images.abstract_picture(story["slug"], story["palette"]),
                 "Abstract illustration (no patient is shown)",
             )
+            connection, connection_details = story["connection"]
             self.upsert_child(
                 index,
                 PatientStoryPage,
@@ -680,6 +796,14 @@ class Command(BaseCommand):
                 condition=conditions[story["condition"]],
                 treatment_date=treated,
                 publishing_consent_date=treated + datetime.timedelta(days=7),
+                consent_confirmed_on=treated + datetime.timedelta(days=7),
+                release_document=self.demo_release(index, story["slug"], story["name"]),
+                statement_date=treated + datetime.timedelta(days=story["updates"][-1][0]),
+                material_connection=connection,
+                material_connection_details=connection_details,
+                selection_method="every_patient",
+                selection_details="Every patient treated in the first half of 2025 was invited "
+                "to share their experience, whatever the result; these three agreed.",
                 summary=story["summary"],
                 listing_image=image,
                 relations={

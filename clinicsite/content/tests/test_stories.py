@@ -1,0 +1,194 @@
+"""Testimonial lifecycle: disclosure on the page, private release, consent re-confirmation."""
+
+import datetime
+from io import StringIO
+
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.utils import timezone
+
+import pytest
+
+from clinicsite.content.models import (
+    MaterialConnection,
+    PatientStoryPage,
+    StoryConsentNotice,
+    add_months,
+    release_storage,
+)
+from clinicsite.core.models import AuditEntry
+
+from .factories import editor
+
+pytestmark = pytest.mark.django_db
+
+
+def confirm_consent(story, days_ago):
+    story.consent_confirmed_on = add_months(
+        timezone.localdate() - datetime.timedelta(days=days_ago), -12
+    )
+    story.publishing_consent_date = story.consent_confirmed_on
+    story.treatment_date = story.consent_confirmed_on - datetime.timedelta(days=7)
+    story.save_revision().publish()
+    return story
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "expected"),
+    [
+        (datetime.date(2024, 2, 29), 12, datetime.date(2025, 2, 28)),
+        (datetime.date(2025, 1, 31), 1, datetime.date(2025, 2, 28)),
+        (datetime.date(2025, 11, 15), 2, datetime.date(2026, 1, 15)),
+        (datetime.date(2025, 3, 31), -1, datetime.date(2025, 2, 28)),
+    ],
+)
+def test_add_months(start, months, expected):
+    assert add_months(start, months) == expected
+
+
+def test_story_shows_material_connection_selection_and_statement_date(client):
+    content = client.get("/stories/amaras-story/").content.decode()
+    assert "What the patient received from us:" in content
+    assert "Free treatment: Her protocol treatment was free of charge" in content
+    assert "How this patient was chosen:" in content
+    assert "Every patient treated in the period was invited" in content
+    assert "Statement made" in content
+    assert "last confirmed" in content
+    jonas = client.get("/stories/jonass-story/").content.decode()
+    assert "None: the patient was not paid" in jonas
+
+
+def test_a_real_patient_story_needs_a_signed_release_and_a_stated_connection():
+    story = PatientStoryPage.objects.get(slug="amaras-story")
+    story.is_fictional = False
+    story.release_document = None
+    story.material_connection = MaterialConnection.PAID
+    story.material_connection_details = ""
+    with pytest.raises(ValidationError) as excinfo:
+        story.full_clean()
+    errors = excinfo.value.message_dict
+    assert "release_document" in errors
+    assert "material_connection_details" in errors
+
+
+def test_lapsed_consent_unpublishes_the_story_and_is_audited():
+    story = confirm_consent(PatientStoryPage.objects.get(slug="leilas-story"), days_ago=1)
+    assert story.consent_lapsed
+    out = StringIO()
+    call_command("check_story_consent", "--dry-run", stdout=out)
+    assert "Would unpublish: Leila's story" in out.getvalue()
+    assert PatientStoryPage.objects.get(pk=story.pk).live  # dry run changed nothing
+
+    call_command("check_story_consent", stdout=StringIO())
+    story.refresh_from_db()
+    assert not story.live
+    entry = AuditEntry.objects.get(action="content.story.consent_lapsed_unpublished")
+    assert entry.object_id == str(story.pk)
+    assert entry.actor is None
+    # idempotent: a second run does nothing more
+    call_command("check_story_consent", stdout=StringIO())
+    assert AuditEntry.objects.filter(action="content.story.consent_lapsed_unpublished").count() == 1
+
+
+def test_a_lapsed_story_is_hidden_even_before_the_job_runs(client):
+    confirm_consent(PatientStoryPage.objects.get(slug="leilas-story"), days_ago=0)
+    assert client.get("/stories/leilas-story/").status_code == 404
+    assert b"Leila" not in client.get("/stories/").content
+
+
+def test_editors_are_warned_once_thirty_days_before(django_user_model):
+    editor(django_user_model, "warned")
+    story = confirm_consent(PatientStoryPage.objects.get(slug="jonass-story"), days_ago=-20)
+    assert not story.consent_lapsed
+    mail.outbox.clear()
+    call_command("check_story_consent", stdout=StringIO())
+    (message,) = mail.outbox
+    assert message.to == ["warned@clinic.example"]
+    assert "Jonas's story" in message.body
+    assert f"/admin/pages/{story.pk}/edit/" in message.body
+    assert PatientStoryPage.objects.get(pk=story.pk).live
+    call_command("check_story_consent", stdout=StringIO())
+    assert len(mail.outbox) == 1
+    assert StoryConsentNotice.objects.filter(page=story, kind="warning").count() == 1
+
+
+def test_stories_far_from_lapsing_are_left_alone(django_user_model):
+    editor(django_user_model, "quiet")
+    mail.outbox.clear()
+    call_command("check_story_consent", stdout=StringIO())
+    assert mail.outbox == []
+    assert PatientStoryPage.objects.live().count() == 3
+
+
+def test_the_scheduled_task_runs_the_same_job():
+    from clinicsite.content.tasks import check_story_consent
+
+    confirm_consent(PatientStoryPage.objects.get(slug="leilas-story"), days_ago=3)
+    result = check_story_consent.enqueue()
+    assert result.return_value == {"warned": 0, "unpublished": 1}
+
+
+# --- The signed release is private ------------------------------------------------------------
+
+
+def test_release_is_stored_outside_media_root(settings):
+    story = PatientStoryPage.objects.get(slug="amaras-story")
+    path = story.release_document.path
+    assert path.startswith(str(settings.PRIVATE_MEDIA_ROOT))
+    assert not path.startswith(str(settings.MEDIA_ROOT))
+    assert story.release_document.url.startswith("/admin/story-releases/")
+    assert story.release_document.read().startswith(b"%PDF-")
+
+
+def test_release_is_served_only_to_staff_with_permission(client, django_user_model):
+    story = PatientStoryPage.objects.get(slug="amaras-story")
+    url = story.release_document.url
+    name = story.release_document.name
+    assert client.get(url).status_code == 302  # anonymous: to the login page
+    assert client.get(f"/media/{name}").status_code == 404
+    assert client.get(f"/media/releases/{name}").status_code == 404
+
+    client.force_login(editor(django_user_model, "marketing", group="Marketing"))
+    assert client.get(url).status_code == 302  # admin user without the permission
+
+    client.force_login(editor(django_user_model, "ed"))
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assert "attachment" in response["Content-Disposition"]
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "..%2F..%2Fsettings.py", "nope.pdf"])
+def test_release_view_refuses_probing(client, django_user_model, name):
+    client.force_login(editor(django_user_model, "ed"))
+    assert client.get(f"/admin/story-releases/{name}").status_code == 404
+
+
+def test_uploaded_release_goes_to_private_storage():
+    storage = release_storage()
+    name = storage.save("2026/01/signed.pdf", ContentFile(b"%PDF-1.4 test"))
+    try:
+        assert storage.path(name).startswith(str(storage.location))
+    finally:
+        storage.delete(name)
+
+
+def test_a_release_uploaded_while_the_story_is_live_is_stored():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    story = PatientStoryPage.objects.get(slug="jonass-story")
+    story.release_document = SimpleUploadedFile("signed.pdf", b"%PDF-1.4 signed", "application/pdf")
+    revision = story.save_revision()  # what the editor does on a live page: draft only
+    name = revision.content["release_document"]
+    assert name.endswith(".pdf")
+    assert release_storage().open(name).read() == b"%PDF-1.4 signed"
+
+
+def test_story_editor_can_upload_files(admin_client):
+    story = PatientStoryPage.objects.get(slug="amaras-story")
+    content = admin_client.get(f"/admin/pages/{story.pk}/edit/").content.decode()
+    assert 'enctype="multipart/form-data"' in content
+    assert "Consent and disclosure" in content
