@@ -51,6 +51,12 @@ _MODEL_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("applications", "view_health_data"),
         ("applications", "decide_application"),
         ("applications", "export_application"),
+        ("followups", "add_instrument"),
+        ("followups", "change_instrument"),
+        ("followups", "view_instrument"),
+        ("followups", "add_timepoint"),
+        ("followups", "change_timepoint"),
+        ("followups", "view_timepoint"),
     ],
     ADMINISTRATOR: [("wagtailadmin", "access_admin"), ("clinic", "change_clinicsettings")],
 }

@@ -25,6 +25,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from clinicsite.clinic.models import ClinicSettings, Condition, TreatmentProtocol
+from clinicsite.outcomes.selectors import card_for
 
 from .blocks import RICH_TEXT_FEATURES, BaseStreamBlock
 from .citations import doi_url, normalise_doi, pmid_url, validate_doi, validate_pmid
@@ -574,6 +575,14 @@ class PatientStoryPage(BasePage):
         help_text="Shown on the page: this patient does not exist.",
     )
     condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="stories")
+    protocol = models.ForeignKey(
+        TreatmentProtocol,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stories",
+        help_text="The protocol the patient was treated on: its outcome figures appear beside the story.",
+    )
     treatment_date = models.DateField()
     publishing_consent_date = models.DateField(
         "publishing consent recorded on",
@@ -591,6 +600,7 @@ class PatientStoryPage(BasePage):
                 FieldPanel("patient_display_name"),
                 FieldPanel("is_fictional"),
                 FieldPanel("condition"),
+                FieldPanel("protocol"),
                 FieldPanel("treatment_date"),
                 FieldPanel("publishing_consent_date"),
             ],
@@ -620,6 +630,7 @@ class PatientStoryPage(BasePage):
         for update in updates:
             update.page = self  # avoid a query per update for treatment_date
         context["progress_updates"] = updates
+        context["outcome_card"] = card_for(condition_id=self.condition_id, protocol_id=self.protocol_id)
         context["condition_page"] = (
             ConditionPage.objects.live().public().filter(condition_id=self.condition_id).first()
         )
