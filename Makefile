@@ -25,7 +25,7 @@ serve: venv ## serve without (re)loading the demo content
 	PORT=$(PORT) PY=$(PY) bin/serve-demo
 
 test: venv ## the whole suite (browser tests included); DATABASE_URL=postgresql://… for PostgreSQL
-	$(PY) -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=clinicsite.settings.test $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv ## ruff, Django's checks, migrations in sync, production deploy checks
 	$(VENV)/bin/ruff check .

@@ -50,6 +50,56 @@ def wrk(url: str, seconds: int = 10) -> dict[str, float]:
     return {"requests_per_s": rps, "p99_ms": float(p99.group(1)) * scale}
 
 
+def serve(env: dict[str, str], port: int, page_cache_seconds: int) -> subprocess.Popen:
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    server = subprocess.Popen(
+        [str(gunicorn), "clinicsite.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--worker-class", "gthread", "--workers", "2", "--threads", "4",
+         "--log-level", "warning"],
+        cwd=ROOT, env={**env, "PAGE_CACHE_SECONDS": str(page_cache_seconds)},
+    )  # fmt: skip
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server
+
+
+def throughput(env: dict[str, str], port: int, html: bytes, var: Path) -> dict[str, object]:
+    """wrk against gunicorn without and with the page cache, and nginx on a static copy."""
+    results: dict[str, object] = {}
+    for label, seconds in (("gunicorn_uncached", 0), ("gunicorn_page_cache", 300)):
+        server = serve(env, port, seconds)
+        try:
+            results[label] = wrk(f"http://127.0.0.1:{port}{ARTICLE}")
+        finally:
+            server.terminate()
+            server.wait()
+    if shutil.which("nginx"):
+        static_port = free_port()
+        (var / "www").mkdir()
+        (var / "www" / "index.html").write_bytes(html)
+        conf = var / "nginx.conf"
+        conf.write_text(
+            f"daemon off; worker_processes 2; pid {var}/nginx.pid; "
+            f"error_log {var}/nginx.err;"
+            "events {} http { access_log off; "
+            f"server {{ listen 127.0.0.1:{static_port}; root {var}/www; }} }}"
+        )
+        nginx = subprocess.Popen(["nginx", "-c", str(conf)])
+        try:
+            time.sleep(0.5)
+            results["nginx_static"] = wrk(f"http://127.0.0.1:{static_port}/index.html")
+        finally:
+            nginx.terminate()
+        base = results["nginx_static"]["requests_per_s"]
+        for label in ("gunicorn_uncached", "gunicorn_page_cache"):
+            results[f"{label}_share_of_nginx"] = round(results[label]["requests_per_s"] / base, 4)
+    return results
+
+
 def main() -> None:
     var = Path(tempfile.mkdtemp(prefix="clinicsite-bench-"))
     port = free_port()
@@ -67,7 +117,7 @@ def main() -> None:
     subprocess.run([*manage, "load_demo", "-v0"], cwd=ROOT, env=env, check=True)
     subprocess.run([*manage, "db_worker", "--batch", "--no-startup-delay"], cwd=ROOT, env=env,
                    check=True, capture_output=True)  # fmt: skip
-    os.environ.update(env)
+    os.environ.update({**env, "PAGE_CACHE_SECONDS": "0"})  # measure real renders in-process
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -107,45 +157,7 @@ def main() -> None:
     }
 
     if shutil.which("wrk"):
-        gunicorn = Path(sys.executable).parent / "gunicorn"
-        server = subprocess.Popen(
-            [str(gunicorn), "clinicsite.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--worker-class", "gthread", "--workers", "2", "--threads", "4",
-             "--log-level", "warning"],
-            cwd=ROOT, env=env,
-        )  # fmt: skip
-        nginx = None
-        try:
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            results["gunicorn_uncached"] = wrk(f"http://127.0.0.1:{port}{ARTICLE}")
-            if shutil.which("nginx"):
-                static_port = free_port()
-                (var / "www").mkdir()
-                (var / "www" / "index.html").write_bytes(html)
-                conf = var / "nginx.conf"
-                conf.write_text(
-                    f"daemon off; worker_processes 2; pid {var}/nginx.pid; "
-                    f"error_log {var}/nginx.err;"
-                    "events {} http { access_log off; "
-                    f"server {{ listen 127.0.0.1:{static_port}; root {var}/www; }} }}"
-                )
-                nginx = subprocess.Popen(["nginx", "-c", str(conf)])
-                time.sleep(0.5)
-                results["nginx_static"] = wrk(f"http://127.0.0.1:{static_port}/index.html")
-                results["gunicorn_share_of_nginx"] = round(
-                    results["gunicorn_uncached"]["requests_per_s"]
-                    / results["nginx_static"]["requests_per_s"],
-                    4,
-                )
-        finally:
-            server.terminate()
-            if nginx:
-                nginx.terminate()
+        results.update(throughput(env, port, html, var))
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "article_render.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

@@ -1,0 +1,93 @@
+"""A short path for anonymous page views: whole responses cached and served before any other
+middleware runs.
+
+Only what is the same for every visitor is cached: GET requests without a query string or a
+session cookie, answered 200 with no cookie set, no ``Vary: Cookie`` and no private or
+no-store cache control. Public pages carry no CSP nonce (they have no inline code), so a cached
+copy stays valid for everyone. Publishing, unpublishing, moving or deleting a page, or changing
+the people, clinic facts and images that pages show, starts a new cache generation, so
+readers never see stale content for longer than one request. Configure the cache alias
+``pages`` (Redis shared by all app servers in production; a file cache otherwise, so every
+gunicorn worker on one machine sees the same generation).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import cc_delim_re
+
+GENERATION_KEY = "page-cache:generation"
+EXCLUDED_PREFIXES = ("/admin/", "/static/", "/media/", "/documents/", "/healthz")
+
+
+def _cache():  # noqa: ANN202
+    return caches["pages"]
+
+
+def bump_generation(**kwargs: Any) -> None:
+    """Invalidate every cached page (signal receiver; accepts and ignores signal arguments)."""
+    cache = _cache()
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 1, None)
+
+
+def _generation() -> int:
+    return _cache().get_or_set(GENERATION_KEY, 1, None)
+
+
+def _cacheable_request(request: HttpRequest) -> bool:
+    return (
+        request.method == "GET"
+        and not request.META.get("QUERY_STRING")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and not request.path.startswith(EXCLUDED_PREFIXES)
+    )
+
+
+def _cacheable_response(response: HttpResponse) -> bool:
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    vary = {v.strip().lower() for v in cc_delim_re.split(response.get("Vary", "")) if v}
+    if "cookie" in vary or "*" in vary:
+        return False
+    control = response.get("Cache-Control", "").lower()
+    return not any(word in control for word in ("private", "no-cache", "no-store", "max-age=0"))
+
+
+class AnonymousPageCacheMiddleware:
+    """Serve cached pages to anonymous visitors; must be first in ``MIDDLEWARE``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        timeout = getattr(settings, "PAGE_CACHE_SECONDS", 0)
+        if not timeout or not _cacheable_request(request):
+            return self.get_response(request)
+        try:
+            host = request.get_host()
+        except DisallowedHost:
+            return self.get_response(request)  # let Django answer 400 as usual
+        raw = f"{_generation()}|{request.scheme}|{host}|{request.path}"
+        key = "page-cache:" + hashlib.sha256(raw.encode()).hexdigest()
+        cache = _cache()
+        cached = cache.get(key)
+        if cached is not None:
+            cached["X-Page-Cache"] = "hit"
+            return cached
+        response = self.get_response(request)
+        if _cacheable_response(response):
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            cache.set(key, response, timeout)
+            response["X-Page-Cache"] = "miss"
+        return response

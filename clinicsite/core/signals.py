@@ -1,0 +1,32 @@
+"""Start a new page-cache generation whenever something a public page shows changes."""
+
+from django.db.models.signals import post_delete, post_save
+
+from wagtail.signals import page_published, page_unpublished, post_page_move
+
+from .pagecache import bump_generation
+
+PAGE_CONTENT_MODELS = (
+    "content.Person",
+    "clinic.Condition",
+    "clinic.TreatmentProtocol",
+    "clinic.ClinicSettings",
+    "core.ClinicImage",
+    "wagtailcore.Site",
+    "wagtaildocs.Document",
+)
+
+
+def connect() -> None:
+    from django.apps import apps
+
+    from wagtail.models import Page
+
+    page_published.connect(bump_generation, dispatch_uid="pagecache.published")
+    page_unpublished.connect(bump_generation, dispatch_uid="pagecache.unpublished")
+    post_page_move.connect(bump_generation, dispatch_uid="pagecache.moved")
+    post_delete.connect(bump_generation, sender=Page, dispatch_uid="pagecache.page_deleted")
+    for label in PAGE_CONTENT_MODELS:
+        model = apps.get_model(label)
+        post_save.connect(bump_generation, sender=model, dispatch_uid=f"pagecache.save.{label}")
+        post_delete.connect(bump_generation, sender=model, dispatch_uid=f"pagecache.delete.{label}")
