@@ -581,7 +581,7 @@ class PatientStoryPage(BasePage):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="stories",
-        help_text="The protocol the patient was treated on: its outcome figures appear beside the story.",
+        help_text="The protocol they were treated on; its outcome figures show beside the story.",
     )
     treatment_date = models.DateField()
     publishing_consent_date = models.DateField(
@@ -630,7 +630,9 @@ class PatientStoryPage(BasePage):
         for update in updates:
             update.page = self  # avoid a query per update for treatment_date
         context["progress_updates"] = updates
-        context["outcome_card"] = card_for(condition_id=self.condition_id, protocol_id=self.protocol_id)
+        context["outcome_card"] = card_for(
+            condition_id=self.condition_id, protocol_id=self.protocol_id
+        )
         context["condition_page"] = (
             ConditionPage.objects.live().public().filter(condition_id=self.condition_id).first()
         )

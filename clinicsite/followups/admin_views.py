@@ -33,14 +33,19 @@ def adverse_events(request: HttpRequest) -> HttpResponse:
 @never_cache
 @staff_view(HEALTH, second_factor=True)
 def adverse_event(request: HttpRequest, pk: int) -> HttpResponse:
-    event = get_object_or_404(AdverseEvent.objects.select_related("treatment__application", "protocol"), pk=pk)
+    event = get_object_or_404(
+        AdverseEvent.objects.select_related("treatment__application", "protocol"), pk=pk
+    )
     form = AcknowledgeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.adverse_event_acknowledge(
-                event=event, user=request.user, grade=form.cleaned_data["grade"],
-                action=form.cleaned_data["action"], request=request,
-            )  # fmt: skip
+                event=event,
+                user=request.user,
+                grade=form.cleaned_data["grade"],
+                action=form.cleaned_data["action"],
+                request=request,
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -48,22 +53,30 @@ def adverse_event(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("followups_admin:adverse_events")
     details = services.adverse_event_read(event=event, user=request.user, request=request)
     return TemplateResponse(
-        request, "followups/admin/adverse_event.html", {"event": event, "details": details, "form": form}
+        request,
+        "followups/admin/adverse_event.html",
+        {"event": event, "details": details, "form": form},
     )
 
 
 @never_cache
 @staff_view(HEALTH, second_factor=True)
 def record_treatment(request: HttpRequest, application_pk: int) -> HttpResponse:
-    application = get_object_or_404(Application.objects.select_related("protocol"), pk=application_pk)
+    application = get_object_or_404(
+        Application.objects.select_related("protocol"), pk=application_pk
+    )
     form = TreatmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.treatment_record(
-                application=application, protocol=application.protocol,
-                treated_on=form.cleaned_data["treated_on"], time_zone=form.cleaned_data["time_zone"],
-                clinician=request.user, notes=form.cleaned_data["notes"], request=request,
-            )  # fmt: skip
+                application=application,
+                protocol=application.protocol,
+                treated_on=form.cleaned_data["treated_on"],
+                time_zone=form.cleaned_data["time_zone"],
+                clinician=request.user,
+                notes=form.cleaned_data["notes"],
+                request=request,
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

@@ -35,33 +35,48 @@ class SurveyForm(forms.Form):
                     label = f"{value} – {question.max_label}"
                 choices.append((str(value), label))
             return forms.TypedChoiceField(
-                label=question.text, choices=choices, coerce=int, widget=forms.RadioSelect,
-                required=required, empty_value=None,
+                label=question.text,
+                choices=choices,
+                coerce=int,
+                widget=forms.RadioSelect,
+                required=required,
+                empty_value=None,
                 error_messages={"required": "Choose a number for this question."},
-            )  # fmt: skip
+            )
         if kind == Question.AnswerType.CHOICE:
             return forms.TypedChoiceField(
-                label=question.text, choices=[(str(v), label) for v, label in question.choices],
-                coerce=int, widget=forms.RadioSelect, required=required, empty_value=None,
+                label=question.text,
+                choices=[(str(v), label) for v, label in question.choices],
+                coerce=int,
+                widget=forms.RadioSelect,
+                required=required,
+                empty_value=None,
                 error_messages={"required": "Choose one answer."},
-            )  # fmt: skip
+            )
         if kind == Question.AnswerType.YES_NO:
             return forms.TypedChoiceField(
-                label=question.text, choices=[("yes", "Yes"), ("no", "No")],
-                coerce=lambda value: value == "yes", widget=forms.RadioSelect,
-                required=required, empty_value=None,
+                label=question.text,
+                choices=[("yes", "Yes"), ("no", "No")],
+                coerce=lambda value: value == "yes",
+                widget=forms.RadioSelect,
+                required=required,
+                empty_value=None,
                 error_messages={"required": "Answer yes or no."},
-            )  # fmt: skip
+            )
         return forms.CharField(
-            label=question.text, required=required, max_length=MAX_TEXT,
+            label=question.text,
+            required=required,
+            max_length=MAX_TEXT,
             widget=forms.Textarea(attrs={"rows": 4, "maxlength": MAX_TEXT}),
             error_messages={"max_length": f"Please keep this under {MAX_TEXT} characters."},
-        )  # fmt: skip
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("ae_any") is True and not (data.get("ae_description") or "").strip():
-            self.add_error("ae_description", "Tell us briefly what happened, so a clinician can help.")
+            self.add_error(
+                "ae_description", "Tell us briefly what happened, so a clinician can help."
+            )
         return data
 
     def answers(self) -> dict[str, Any]:
@@ -72,15 +87,24 @@ class AcknowledgeForm(forms.Form):
     grade = forms.TypedChoiceField(
         label="Grade (CTCAE)",
         coerce=int,
-        choices=[("", "Choose a grade"), *[(str(v), label) for v, label in AdverseEvent.Grade.choices]],
+        choices=[
+            ("", "Choose a grade"),
+            *[(str(v), label) for v, label in AdverseEvent.Grade.choices],
+        ],
     )
-    action = forms.CharField(label="What was done", widget=forms.Textarea(attrs={"rows": 4}), max_length=4000)
+    action = forms.CharField(
+        label="What was done", widget=forms.Textarea(attrs={"rows": 4}), max_length=4000
+    )
 
 
 class TreatmentForm(forms.Form):
-    treated_on = forms.DateField(label="Date of treatment", widget=forms.DateInput(attrs={"type": "date"}))
+    treated_on = forms.DateField(
+        label="Date of treatment", widget=forms.DateInput(attrs={"type": "date"})
+    )
     time_zone = forms.CharField(label="Patient's time zone", initial="Europe/London", max_length=64)
-    notes = forms.CharField(label="Clinical notes (encrypted)", required=False, widget=forms.Textarea, max_length=8000)
+    notes = forms.CharField(
+        label="Clinical notes (encrypted)", required=False, widget=forms.Textarea, max_length=8000
+    )
 
     def clean_time_zone(self) -> str:
         value = self.cleaned_data["time_zone"].strip()

@@ -20,8 +20,14 @@ SHIPPED: list[dict[str, Any]] = [
         "name": "Patient Global Impression of Change",
         "description": "How you feel now compared with before your treatment.",
         "questions": [
-            {"key": "pgic", "answer_type": "choice", "choices": PGIC_CHOICES, "improved_values": [1, 2],
-             "text": "Since your treatment, how would you describe the change (if any) in your condition?"},
+            {
+                "key": "pgic",
+                "answer_type": "choice",
+                "choices": PGIC_CHOICES,
+                "improved_values": [1, 2],
+                "text": "Since your treatment, how would you describe the change (if any) "
+                "in your condition?",
+            },
         ],
     },
     {
@@ -29,15 +35,33 @@ SHIPPED: list[dict[str, Any]] = [
         "name": "Symptom scores (0–10)",
         "description": "Think about the last seven days.",
         "questions": [
-            {"key": "pain", "answer_type": "scale", "scale_min": 0, "scale_max": 10,
-             "min_label": "no pain", "max_label": "worst pain imaginable",
-             "text": "On average, how bad was your pain?"},
-            {"key": "fatigue", "answer_type": "scale", "scale_min": 0, "scale_max": 10,
-             "min_label": "no tiredness", "max_label": "worst tiredness imaginable",
-             "text": "On average, how tired have you felt?"},
-            {"key": "wellbeing", "answer_type": "scale", "scale_min": 0, "scale_max": 10,
-             "min_label": "very poor", "max_label": "excellent",
-             "text": "Overall, how would you rate your wellbeing?"},
+            {
+                "key": "pain",
+                "answer_type": "scale",
+                "scale_min": 0,
+                "scale_max": 10,
+                "min_label": "no pain",
+                "max_label": "worst pain imaginable",
+                "text": "On average, how bad was your pain?",
+            },
+            {
+                "key": "fatigue",
+                "answer_type": "scale",
+                "scale_min": 0,
+                "scale_max": 10,
+                "min_label": "no tiredness",
+                "max_label": "worst tiredness imaginable",
+                "text": "On average, how tired have you felt?",
+            },
+            {
+                "key": "wellbeing",
+                "answer_type": "scale",
+                "scale_min": 0,
+                "scale_max": 10,
+                "min_label": "very poor",
+                "max_label": "excellent",
+                "text": "Overall, how would you rate your wellbeing?",
+            },
         ],
     },
     {
@@ -45,8 +69,12 @@ SHIPPED: list[dict[str, Any]] = [
         "name": "Your update",
         "description": "",
         "questions": [
-            {"key": "update", "answer_type": "text", "required": False,
-             "text": "Is there anything else you would like to tell us about how you are?"},
+            {
+                "key": "update",
+                "answer_type": "text",
+                "required": False,
+                "text": "Is there anything else you would like to tell us about how you are?",
+            },
         ],
     },
     {
@@ -55,13 +83,21 @@ SHIPPED: list[dict[str, Any]] = [
         "description": "",
         "is_adverse_event_set": True,
         "questions": [
-            {"key": "ae_any", "answer_type": "yes_no",
-             "text": "Since your last questionnaire, have you had any new or worse health problem?"},
-            {"key": "ae_description", "answer_type": "text", "required": False,
-             "text": "If yes: what happened, when did it start, and did you need medical care?"},
+            {
+                "key": "ae_any",
+                "answer_type": "yes_no",
+                "text": "Since your last questionnaire, have you had any new or worse "
+                "health problem?",
+            },
+            {
+                "key": "ae_description",
+                "answer_type": "text",
+                "required": False,
+                "text": "If yes: what happened, when did it start, and did you need medical care?",
+            },
         ],
     },
-]  # fmt: skip
+]
 
 
 def ensure_instruments(instrument_model: Any, question_model: Any) -> None:
@@ -69,7 +105,9 @@ def ensure_instruments(instrument_model: Any, question_model: Any) -> None:
     for spec in SHIPPED:
         spec = dict(spec)
         questions = spec.pop("questions")
-        instrument, created = instrument_model.objects.get_or_create(slug=spec["slug"], defaults=spec)
+        instrument, created = instrument_model.objects.get_or_create(
+            slug=spec["slug"], defaults=spec
+        )
         if not created:
             continue
         for order, question in enumerate(questions):

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel
@@ -41,7 +42,8 @@ class Instrument(ClusterableModel):
     slug = models.SlugField(max_length=60, unique=True)
     description = models.TextField(blank=True, help_text="Shown to patients above the questions.")
     is_adverse_event_set = models.BooleanField(
-        default=False, help_text="Answers 'yes' to its first yes/no question report an adverse event."
+        default=False,
+        help_text="Answers 'yes' to its first yes/no question report an adverse event.",
     )
     is_active = models.BooleanField(default=True)
 
@@ -88,7 +90,12 @@ class Question(models.Model):
         FieldRowPanel([FieldPanel("key"), FieldPanel("answer_type"), FieldPanel("required")]),
         FieldPanel("text"),
         FieldRowPanel(
-            [FieldPanel("scale_min"), FieldPanel("scale_max"), FieldPanel("min_label"), FieldPanel("max_label")]
+            [
+                FieldPanel("scale_min"),
+                FieldPanel("scale_max"),
+                FieldPanel("min_label"),
+                FieldPanel("max_label"),
+            ]
         ),
         FieldPanel("choices"),
         FieldPanel("improved_values"),
@@ -104,9 +111,9 @@ class Question(models.Model):
         return self.text
 
     def clean(self) -> None:
-        if self.answer_type == self.AnswerType.SCALE:
-            if self.scale_min is None or self.scale_max is None or self.scale_min >= self.scale_max:
-                raise ValidationError("A scale needs a minimum below its maximum.")
+        bounds = (self.scale_min, self.scale_max)
+        if self.answer_type == self.AnswerType.SCALE and (None in bounds or bounds[0] >= bounds[1]):
+            raise ValidationError("A scale needs a minimum below its maximum.")
         if self.answer_type == self.AnswerType.CHOICE and not self.choices:
             raise ValidationError({"choices": "List the answers to choose from."})
 
@@ -124,7 +131,9 @@ class Question(models.Model):
 class TimePoint(models.Model):
     """A follow-up time point of a protocol (default: 2 weeks, 2, 6 and 12 months)."""
 
-    protocol = models.ForeignKey(TreatmentProtocol, on_delete=models.CASCADE, related_name="time_points")
+    protocol = models.ForeignKey(
+        TreatmentProtocol, on_delete=models.CASCADE, related_name="time_points"
+    )
     label = models.CharField(max_length=40)
     months = models.PositiveSmallIntegerField(default=0)
     days = models.PositiveSmallIntegerField(default=0)
@@ -165,11 +174,17 @@ def default_time_point_specs() -> tuple[TimePointSpec, ...]:
 class Treatment(models.Model):
     """A treatment given to an accepted applicant; creates the follow-up plan."""
 
-    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="treatment")
-    protocol = models.ForeignKey(TreatmentProtocol, on_delete=models.PROTECT, related_name="treatments")
+    application = models.OneToOneField(
+        Application, on_delete=models.PROTECT, related_name="treatment"
+    )
+    protocol = models.ForeignKey(
+        TreatmentProtocol, on_delete=models.PROTECT, related_name="treatments"
+    )
     condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="+")
     treated_on = models.DateField()
-    time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
+    time_zone = models.CharField(
+        max_length=64, default="Europe/London", validators=[validate_time_zone]
+    )
     treating_clinician = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="treatments"
     )
@@ -205,7 +220,9 @@ class Invitation(models.Model):
     class Meta:
         ordering = ["due_at", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["treatment", "time_point"], name="one_invitation_per_point")
+            models.UniqueConstraint(
+                fields=["treatment", "time_point"], name="one_invitation_per_point"
+            )
         ]
         indexes = [
             models.Index(fields=["status", "due_at"]),
@@ -235,7 +252,9 @@ class SendLog(models.Model):
 
     class Meta:
         ordering = ["intended_at", "pk"]
-        constraints = [models.UniqueConstraint(fields=["invitation", "kind"], name="one_send_per_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["invitation", "kind"], name="one_send_per_kind")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for invitation {self.invitation_id}"
@@ -293,11 +312,17 @@ class AdverseEvent(models.Model):
         LIFE_THREATENING = 4, "4 – life-threatening"
         DEATH = 5, "5 – death"
 
-    treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="adverse_events")
-    response = models.ForeignKey(Response, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    treatment = models.ForeignKey(
+        Treatment, on_delete=models.PROTECT, related_name="adverse_events"
+    )
+    response = models.ForeignKey(
+        Response, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     protocol = models.ForeignKey(TreatmentProtocol, on_delete=models.PROTECT, related_name="+")
     condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="+")
-    time_point = models.ForeignKey(TimePoint, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    time_point = models.ForeignKey(
+        TimePoint, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reported_at = models.DateTimeField(default=timezone.now)
     description_ciphertext = models.BinaryField(editable=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.REPORTED)
@@ -311,7 +336,10 @@ class AdverseEvent(models.Model):
 
     class Meta:
         ordering = ["-reported_at", "-pk"]
-        indexes = [models.Index(fields=["status", "reported_at"]), models.Index(fields=["protocol", "grade"])]
+        indexes = [
+            models.Index(fields=["status", "reported_at"]),
+            models.Index(fields=["protocol", "grade"]),
+        ]
 
     def __str__(self) -> str:
         return f"Adverse event {self.pk} ({self.get_status_display()})"

@@ -40,7 +40,7 @@ from .models import (
 from .schedule import DEFAULT_TIME_POINTS, points_still_ahead
 
 logger = logging.getLogger(__name__)
-TOKEN_SALT = "followups.invitation"
+TOKEN_SALT = "followups.invitation"  # noqa: S105 - a signing namespace, not a secret
 REMINDERS = ((SendLog.Kind.REMINDER_3, 3), (SendLog.Kind.REMINDER_7, 7))
 ESCALATE_AFTER = datetime.timedelta(hours=24)
 
@@ -134,7 +134,7 @@ def stop_url(invitation: Invitation) -> str:
 
 
 def invitation_from_token(token: str) -> Invitation:
-    """The invitation a link names; raises ``signing.BadSignature`` or ``Invitation.DoesNotExist``."""
+    """The invitation a link names; raises ``BadSignature`` or ``Invitation.DoesNotExist``."""
     data = signing.loads(token, salt=TOKEN_SALT, max_age=datetime.timedelta(days=400))
     invitation = Invitation.objects.select_related("treatment", "time_point").get(pk=data["i"])
     if not isinstance(data.get("n"), str) or data["n"] != invitation.nonce:
@@ -154,7 +154,11 @@ def _message(invitation: Invitation, kind: str) -> EmailMessage:
         "expires_at": invitation.expires_at,
     }
     body = render_to_string("followups/email/invitation.txt", context)
-    subject = "Reminder: your follow-up questionnaire" if context["reminder"] else "Your follow-up questionnaire"
+    subject = (
+        "Reminder: your follow-up questionnaire"
+        if context["reminder"]
+        else "Your follow-up questionnaire"
+    )
     message = EmailMessage(subject, body, None, [application.email])
     message.extra_headers = {"List-Unsubscribe": f"<{context['stop_link']}>"}
     return message
@@ -172,7 +176,7 @@ def _send(log: SendLog) -> bool:
     log.attempts += 1
     try:
         _message(log.invitation, log.kind).send()
-    except Exception as exc:  # noqa: BLE001 - any transport failure is retried on the next run
+    except Exception as exc:
         log.last_error = type(exc).__name__[:200]
         log.save(update_fields=["attempts", "last_error"])
         logger.warning("follow-up message %s not sent (%s); will retry", log.pk, log.last_error)
@@ -188,7 +192,9 @@ def send_due(*, now: datetime.datetime | None = None, dry_run: bool = False) -> 
     now = now or timezone.now()
     summary = {"invitations": 0, "reminders": 0, "expired": 0, "failed": 0}
     open_statuses = [Invitation.Status.SCHEDULED, Invitation.Status.SENT]
-    live = Invitation.objects.filter(status__in=open_statuses, treatment__followups_stopped_at__isnull=True)
+    live = Invitation.objects.filter(
+        status__in=open_statuses, treatment__followups_stopped_at__isnull=True
+    )
 
     expired = live.filter(expires_at__lte=now)
     summary["expired"] = expired.count()
@@ -204,7 +210,9 @@ def send_due(*, now: datetime.datetime | None = None, dry_run: bool = False) -> 
                 wanted.append((kind, at))
         for kind, intended in wanted:
             if dry_run:
-                if not SendLog.objects.filter(invitation=invitation, kind=kind, sent_at__isnull=False).exists():
+                if not SendLog.objects.filter(
+                    invitation=invitation, kind=kind, sent_at__isnull=False
+                ).exists():
                     summary["invitations" if kind == SendLog.Kind.INVITATION else "reminders"] += 1
                 continue
             with transaction.atomic():
@@ -215,9 +223,9 @@ def send_due(*, now: datetime.datetime | None = None, dry_run: bool = False) -> 
             if _send(log):
                 summary["invitations" if kind == SendLog.Kind.INVITATION else "reminders"] += 1
                 if invitation.status == Invitation.Status.SCHEDULED:
-                    Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SCHEDULED).update(
-                        status=Invitation.Status.SENT
-                    )
+                    Invitation.objects.filter(
+                        pk=invitation.pk, status=Invitation.Status.SCHEDULED
+                    ).update(status=Invitation.Status.SENT)
                     invitation.status = Invitation.Status.SENT
             else:
                 summary["failed"] += 1
@@ -229,7 +237,9 @@ def send_due(*, now: datetime.datetime | None = None, dry_run: bool = False) -> 
 
 def questions_for(invitation: Invitation) -> list[Question]:
     return list(
-        Question.objects.filter(instrument__in=invitation.time_point.instruments.filter(is_active=True))
+        Question.objects.filter(
+            instrument__in=invitation.time_point.instruments.filter(is_active=True)
+        )
         .select_related("instrument")
         .order_by("instrument__is_adverse_event_set", "instrument__name", "sort_order", "pk")
     )
@@ -290,7 +300,7 @@ def response_submit(
 
 @transaction.atomic
 def followups_stop(*, treatment: Treatment, now: datetime.datetime | None = None) -> int:
-    """The patient stops follow-ups: no further invitations or reminders. Returns how many stopped."""
+    """The patient stops follow-ups: no more invitations or reminders. Returns how many stopped."""
     now = now or timezone.now()
     if treatment.followups_stopped_at is None:
         treatment.followups_stopped_at = now
@@ -333,12 +343,17 @@ def can_read_health_data(user: Any) -> bool:
     return bool(user and user.is_active and user.has_perm("applications.view_health_data"))
 
 
-def adverse_event_read(*, event: AdverseEvent, user: Any, request: HttpRequest | None = None) -> dict[str, Any]:
+def adverse_event_read(
+    *, event: AdverseEvent, user: Any, request: HttpRequest | None = None
+) -> dict[str, Any]:
     """The event's description and action, decrypted for a clinician (audited)."""
     if not can_read_health_data(user):
         raise PermissionDenied
     audit.record(actor=user, action="adverse_event.read", obj=event, request=request)
-    return {"description": _open(event.description_ciphertext), "action": _open(event.action_ciphertext)}
+    return {
+        "description": _open(event.description_ciphertext),
+        "action": _open(event.action_ciphertext),
+    }
 
 
 @transaction.atomic
@@ -360,8 +375,13 @@ def adverse_event_acknowledge(
     event.acknowledged_by = user
     event.acknowledged_at = timezone.now()
     event.save()
-    audit.record(actor=user, action="adverse_event.acknowledged", obj=event, request=request,
-                 details={"grade": grade})  # fmt: skip
+    audit.record(
+        actor=user,
+        action="adverse_event.acknowledged",
+        obj=event,
+        request=request,
+        details={"grade": grade},
+    )
     return event
 
 
@@ -370,15 +390,17 @@ def escalate_unacknowledged(*, now: datetime.datetime | None = None, dry_run: bo
     from .tasks import escalate_adverse_event
 
     now = now or timezone.now()
-    stale = AdverseEvent.objects.filter(status=AdverseEvent.Status.REPORTED, reported_at__lte=now - ESCALATE_AFTER)
+    stale = AdverseEvent.objects.filter(
+        status=AdverseEvent.Status.REPORTED, reported_at__lte=now - ESCALATE_AFTER
+    )
     ids = list(stale.values_list("pk", flat=True))
     if dry_run:
         return len(ids)
     for pk in ids:
         with transaction.atomic():
-            updated = AdverseEvent.objects.filter(pk=pk, status=AdverseEvent.Status.REPORTED).update(
-                status=AdverseEvent.Status.ESCALATED, escalated_at=now
-            )
+            updated = AdverseEvent.objects.filter(
+                pk=pk, status=AdverseEvent.Status.REPORTED
+            ).update(status=AdverseEvent.Status.ESCALATED, escalated_at=now)
             if updated:
                 audit.record(action="adverse_event.escalated", obj=AdverseEvent(pk=pk))
                 transaction.on_commit(lambda pk=pk: escalate_adverse_event.enqueue(pk))

@@ -22,12 +22,19 @@ def _event_link(event_id: int) -> str:
 @task()
 def alert_adverse_event(event_id: int) -> int:
     """Tell the treating clinician at once that a patient reported an adverse event."""
-    event = AdverseEvent.objects.select_related("treatment__treating_clinician").filter(pk=event_id).first()
+    event = (
+        AdverseEvent.objects.select_related("treatment__treating_clinician")
+        .filter(pk=event_id)
+        .first()
+    )
     if event is None or not event.treatment.treating_clinician.email:
         return 0
     body = render_to_string("followups/email/adverse_event.txt", {"link": _event_link(event_id)})
     return send_mail(
-        "Adverse event reported: please review", body, None, [event.treatment.treating_clinician.email]
+        "Adverse event reported: please review",
+        body,
+        None,
+        [event.treatment.treating_clinician.email],
     )
 
 

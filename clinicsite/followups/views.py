@@ -40,7 +40,9 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         return TemplateResponse(request, "followups/thanks.html", {"already": True})
     closed = invitation.status in (Invitation.Status.EXPIRED, Invitation.Status.STOPPED)
     if closed or invitation.expires_at <= timezone.now() or invitation.due_at > timezone.now():
-        return TemplateResponse(request, "followups/closed.html", {"invitation": invitation}, status=410)
+        return TemplateResponse(
+            request, "followups/closed.html", {"invitation": invitation}, status=410
+        )
     questions = services.questions_for(invitation)
     form = SurveyForm(request.POST or None, questions=questions)
     if request.method == "POST" and form.is_valid():

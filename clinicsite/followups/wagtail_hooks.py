@@ -1,5 +1,6 @@
 from django.urls import include, path, reverse
 from django.utils.html import format_html
+
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
@@ -14,7 +15,11 @@ admin_urls = (
     [
         path("adverse-events/", admin_views.adverse_events, name="adverse_events"),
         path("adverse-events/<int:pk>/", admin_views.adverse_event, name="adverse_event"),
-        path("treatments/new/<int:application_pk>/", admin_views.record_treatment, name="record_treatment"),
+        path(
+            "treatments/new/<int:application_pk>/",
+            admin_views.record_treatment,
+            name="record_treatment",
+        ),
     ],
     "followups_admin",
 )
@@ -61,7 +66,8 @@ class AdverseEventPanel:
     def render(self) -> str:
         return format_html(
             '<section class="w-panel" aria-labelledby="ae-badge"><h2 id="ae-badge">'
-            'Adverse events</h2><p><a href="{}"><strong>{} open</strong> – review and grade</a></p></section>',
+            'Adverse events</h2><p><a href="{}"><strong>{} open</strong> – review and grade</a>'
+            "</p></section>",
             reverse("followups_admin:adverse_events"),
             self.count,
         )

@@ -51,4 +51,4 @@ def card_for(*, condition_id: int | None, protocol_id: int | None) -> OutcomeCar
     return OutcomeCard(protocol=rows[0].protocol, rows=rows)
 
 
-__all__ = ["MIN_PUBLIC", "OutcomeCard", "card_for", "cached_table", "invalidate"]
+__all__ = ["MIN_PUBLIC", "OutcomeCard", "cached_table", "card_for", "invalidate"]

@@ -17,4 +17,6 @@ def connect() -> None:
 
     for model in (Response, AdverseEvent, Treatment, Invitation):
         post_save.connect(_changed, sender=model, dispatch_uid=f"outcomes.save.{model.__name__}")
-        post_delete.connect(_changed, sender=model, dispatch_uid=f"outcomes.delete.{model.__name__}")
+        post_delete.connect(
+            _changed, sender=model, dispatch_uid=f"outcomes.delete.{model.__name__}"
+        )

@@ -35,7 +35,10 @@ def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     margin = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - margin), min(1.0, centre + margin)
+    # At 0 % and 100 % one bound is exactly 0 or 1; floating point would leave a 1e-18 residue.
+    low = 0.0 if successes == 0 else max(0.0, centre - margin)
+    high = 1.0 if successes == n else min(1.0, centre + margin)
+    return low, high
 
 
 @dataclass
@@ -110,9 +113,8 @@ def outcome_table(*, now: datetime.datetime | None = None) -> list[OutcomeRow]:
     ):
         if point_id in rows:
             rows[point_id].due = due
-    for point_id, responded, improved in (
-        Response.objects.values_list("time_point")
-        .annotate(n=Count("pk"), k=Count("pk", filter=Q(improved=True)))
+    for point_id, responded, improved in Response.objects.values_list("time_point").annotate(
+        n=Count("pk"), k=Count("pk", filter=Q(improved=True))
     ):
         if point_id in rows:
             rows[point_id].responded = responded

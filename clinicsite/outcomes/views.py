@@ -50,7 +50,8 @@ def _polyline(points: list[float], *, width: int = 320, height: int = 120, top: 
         return ""
     step = width / max(1, len(points) - 1)
     return " ".join(
-        f"{round(i * step, 1)},{round(height - (value / top) * height, 1)}" for i, value in enumerate(points)
+        f"{round(i * step, 1)},{round(height - (value / top) * height, 1)}"
+        for i, value in enumerate(points)
     )
 
 
@@ -68,7 +69,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             values = dict(series.get((protocol_id, key), []))
             points = [values.get(row.time_point_id) for row in items]
             if any(v is not None for v in points):
-                lines.append({"key": key, "points": _polyline([v or 0 for v in points]), "values": points})
+                lines.append(
+                    {"key": key, "points": _polyline([v or 0 for v in points]), "values": points}
+                )
         funnel = [
             ("Treated", items[-1].treated if items else 0),
             ("Due (last time point)", items[-1].due if items else 0),
@@ -85,7 +88,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "rows": items,
                 "funnel": [(label, n, round(300 * n / top)) for label, n in funnel],
                 "response_bars": [
-                    (row.time_point, row.response_rate.value, round(300 * (row.response_rate.value or 0)))
+                    (
+                        row.time_point,
+                        row.response_rate.value,
+                        round(300 * (row.response_rate.value or 0)),
+                    )
                     for row in items
                 ],
             }

@@ -1,4 +1,5 @@
 from django.urls import path, reverse
+
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
@@ -19,4 +20,6 @@ class OutcomesMenuItem(MenuItem):
 
 @hooks.register("register_admin_menu_item")
 def register_menu_item() -> MenuItem:
-    return OutcomesMenuItem("Outcomes", reverse("outcomes_dashboard"), icon_name="list-ul", order=270)
+    return OutcomesMenuItem(
+        "Outcomes", reverse("outcomes_dashboard"), icon_name="list-ul", order=270
+    )

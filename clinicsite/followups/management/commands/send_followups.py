@@ -27,7 +27,8 @@ class Command(BaseCommand):
         if options["verbosity"] >= 1:
             prefix = "Would send" if dry_run else "Sent"
             self.stdout.write(
-                f"{prefix}: {summary['invitations']} invitations, {summary['reminders']} reminders; "
+                f"{prefix}: {summary['invitations']} invitations, "
+                f"{summary['reminders']} reminders; "
                 f"expired {summary['expired']}; escalated {summary['escalated']}; "
                 f"failed {summary['failed']} (retried next run)."
             )
