@@ -10,11 +10,14 @@ from wagtail.documents import urls as wagtaildocs_urls
 from clinicsite.content import views as content_views
 from clinicsite.content.feeds import ArticlesAtomFeed, ArticlesFeed
 from clinicsite.core.views import healthz
+from clinicsite.outcomes import views as outcomes_views
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", include(wagtailadmin_urls)),
     path("apply/", include("clinicsite.applications.urls")),
+    path("followup/", include("clinicsite.followups.urls")),
+    path("outcomes/", outcomes_views.public_outcomes, name="outcomes"),
     path("documents/", include(wagtaildocs_urls)),
     path("search/", content_views.search, name="search"),
     path("sitemap.xml", sitemap, name="sitemap"),

@@ -52,6 +52,12 @@ _MODEL_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("applications", "view_health_data"),
         ("applications", "decide_application"),
         ("applications", "export_application"),
+        ("followups", "add_instrument"),
+        ("followups", "change_instrument"),
+        ("followups", "view_instrument"),
+        ("followups", "add_timepoint"),
+        ("followups", "change_timepoint"),
+        ("followups", "view_timepoint"),
         ("content", "override_medical_review"),
     ],
     ADMINISTRATOR: [

@@ -28,6 +28,7 @@ from wagtail.search import index
 from clinicsite.clinic.models import ClinicSettings, Condition, TreatmentProtocol
 from clinicsite.clinic.questions import protocol_questions
 from clinicsite.core.storage import PrivateStorage
+from clinicsite.outcomes.selectors import card_for
 
 from .blocks import RICH_TEXT_FEATURES, BaseStreamBlock
 from .citations import doi_url, normalise_doi, pmid_url, validate_doi, validate_pmid
@@ -644,6 +645,14 @@ class PatientStoryPage(BasePage):
         help_text="Shown on the page: this patient does not exist.",
     )
     condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="stories")
+    protocol = models.ForeignKey(
+        TreatmentProtocol,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stories",
+        help_text="The protocol they were treated on; its outcome figures show beside the story.",
+    )
     treatment_date = models.DateField()
     publishing_consent_date = models.DateField(
         "publishing consent recorded on",
@@ -690,6 +699,7 @@ class PatientStoryPage(BasePage):
                 FieldPanel("patient_display_name"),
                 FieldPanel("is_fictional"),
                 FieldPanel("condition"),
+                FieldPanel("protocol"),
                 FieldPanel("treatment_date"),
             ],
             heading="Patient",
@@ -800,6 +810,9 @@ class PatientStoryPage(BasePage):
         for update in updates:
             update.page = self  # avoid a query per update for treatment_date
         context["progress_updates"] = updates
+        context["outcome_card"] = card_for(
+            condition_id=self.condition_id, protocol_id=self.protocol_id
+        )
         context["condition_page"] = (
             ConditionPage.objects.live().public().filter(condition_id=self.condition_id).first()
         )

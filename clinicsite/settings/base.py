@@ -23,6 +23,8 @@ INSTALLED_APPS = [
     "clinicsite.accounts",
     "clinicsite.clinic",
     "clinicsite.applications",
+    "clinicsite.followups",
+    "clinicsite.outcomes",
     "clinicsite.content",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -156,6 +158,10 @@ APPLICATION_DRAFT_DAYS = env_int("APPLICATION_DRAFT_DAYS", 30)
 APPLICATION_STATUS_LINK_DAYS = env_int("APPLICATION_STATUS_LINK_DAYS", 365)
 APPLICATION_PRIVACY_NOTICE_VERSION = env_str("APPLICATION_PRIVACY_NOTICE_VERSION", "2026-01")
 APPLICATION_RATE_LIMIT = env_int("APPLICATION_RATE_LIMIT", 30)  # POSTs per IP per minute
+# Follow-up: days a questionnaire stays open after it is due (reminders at 3 and 7 days).
+FOLLOWUP_RESPONSE_DAYS = env_int("FOLLOWUP_RESPONSE_DAYS", 21)
+# Demo data loaded by `manage.py load_demo` after the content (management command names).
+DEMO_LOADERS = ["load_demo_followups"]
 # Staff who can read health data are logged out after this many idle seconds.
 HEALTH_DATA_IDLE_SECONDS = env_int("HEALTH_DATA_IDLE_SECONDS", 15 * 60)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

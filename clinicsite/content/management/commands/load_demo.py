@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.text import slugify
@@ -441,6 +442,10 @@ class Command(BaseCommand):
             self.ensure_stories(home, conditions)
             self.ensure_clinic_page(home)
             ensure_medical_review_workflow()
+        # Other apps' demo data (e.g. follow-up history), by command name: content never
+        # imports the apps that hold health data.
+        for command in settings.DEMO_LOADERS:
+            call_command(command, verbosity=options["verbosity"])
         if options["verbosity"] >= 1:
             self.stdout.write(self.style.SUCCESS("Demo content is loaded."))
 
@@ -794,6 +799,9 @@ class Command(BaseCommand):
                 patient_display_name=story["name"],
                 is_fictional=True,
                 condition=conditions[story["condition"]],
+                protocol=TreatmentProtocol.objects.filter(
+                    condition=conditions[story["condition"]], is_active=True
+                ).first(),
                 treatment_date=treated,
                 publishing_consent_date=treated + datetime.timedelta(days=7),
                 consent_confirmed_on=treated + datetime.timedelta(days=7),

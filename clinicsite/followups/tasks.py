@@ -1,0 +1,66 @@
+"""Background work for follow-up. Mail carries links only, never health data."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from django_tasks import task
+
+from .models import AdverseEvent
+
+
+def _event_link(event_id: int) -> str:
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse(
+        "followups_admin:adverse_event", args=[event_id]
+    )
+
+
+@task()
+def alert_adverse_event(event_id: int) -> int:
+    """Tell the treating clinician at once that a patient reported an adverse event."""
+    event = (
+        AdverseEvent.objects.select_related("treatment__treating_clinician")
+        .filter(pk=event_id)
+        .first()
+    )
+    if event is None or not event.treatment.treating_clinician.email:
+        return 0
+    body = render_to_string("followups/email/adverse_event.txt", {"link": _event_link(event_id)})
+    return send_mail(
+        "Adverse event reported: please review",
+        body,
+        None,
+        [event.treatment.treating_clinician.email],
+    )
+
+
+@task()
+def escalate_adverse_event(event_id: int) -> int:
+    """An event nobody acknowledged for 24 hours goes to every clinician."""
+    recipients = list(
+        get_user_model()
+        .objects.filter(is_active=True, groups__name="Clinician")
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    if not recipients:
+        return 0
+    body = render_to_string(
+        "followups/email/adverse_event.txt", {"link": _event_link(event_id), "escalated": True}
+    )
+    return send_mail("Unacknowledged adverse event (24 hours)", body, None, recipients)
+
+
+@task()
+def run_followups() -> dict[str, int]:
+    """The periodic job: send due invitations and reminders, escalate stale adverse events."""
+    from .services import escalate_unacknowledged, send_due
+
+    summary = send_due()
+    summary["escalated"] = escalate_unacknowledged()
+    return summary
