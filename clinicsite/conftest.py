@@ -10,15 +10,18 @@
 from __future__ import annotations
 
 import contextlib
+import email
+import email.policy
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -127,45 +130,63 @@ user.groups.add(Group.objects.get(name="Editor"))
 """
 
 
-class MailSink:
-    """An aiosmtpd handler keeping every message the live server sends."""
+@dataclass
+class SmtpSink:
+    """A real SMTP server's mailbox: every message it received, parsed, with waiting helpers."""
 
-    def __init__(self) -> None:
-        self.messages: list = []
+    host: str = "127.0.0.1"
+    port: int = 0
+    messages: list[email.message.EmailMessage] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server, session, envelope):
-        import email
-
-        self.messages.append(email.message_from_bytes(envelope.content))
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        with self.lock:
+            self.messages.append(message)
         return "250 Message accepted for delivery"
 
-    def wait_for(self, predicate, timeout: float = 15.0):
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if address in m["X-Envelope-To"]]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 30):
+        """The messages to ``address`` once at least ``count`` have arrived."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for message in self.messages:
-                if predicate(message):
-                    return message
-            time.sleep(0.2)
+            if len(found := self.to(address)) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"{count} message(s) to {address} did not arrive in {timeout}s")
+
+    def first(self, predicate, timeout: float = 30):
+        """The first message matching ``predicate`` (waits for it)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                found = [m for m in self.messages if predicate(m)]
+            if found:
+                return found[0]
+            time.sleep(0.05)
         raise AssertionError(f"no matching e-mail; got {[m['Subject'] for m in self.messages]}")
 
 
 @pytest.fixture(scope="session")
-def smtp_server() -> Iterator[tuple[MailSink, int]]:
-    """A real SMTP server on 127.0.0.1 that the live site delivers its mail to."""
+def smtp_server() -> Iterator[SmtpSink]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that the live site delivers its mail to."""
     from aiosmtpd.controller import Controller
 
-    sink = MailSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    sink = SmtpSink(port=_free_port())
+    controller = Controller(sink, hostname=sink.host, port=sink.port)
     controller.start()
     try:
-        yield sink, controller.port
+        yield sink
     finally:
         controller.stop()
-
-
-@pytest.fixture(scope="session")
-def mail_sink(smtp_server) -> MailSink:
-    return smtp_server[0]
 
 
 @pytest.fixture(scope="session")
@@ -183,7 +204,7 @@ def live_site(tmp_path_factory, smtp_server) -> Iterator[LiveSite]:
         "WAGTAILADMIN_BASE_URL": f"http://127.0.0.1:{port}",
         # mail goes to the aiosmtpd server of the ``smtp_server`` fixture
         "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_server[1]),
+        "EMAIL_PORT": str(smtp_server.port),
     }
     site = LiveSite(url=f"http://127.0.0.1:{port}", env=env, var_dir=var_dir)
     site.manage("migrate", "--noinput", "-v0")

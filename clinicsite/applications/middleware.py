@@ -24,6 +24,10 @@ class HealthDataIdleTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            # No session, nobody signed in: don't touch request.user, which would load the
+            # session and mark every public page "Vary: Cookie" (uncacheable).
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and reads_health_data(user):
             now = time.time()

@@ -27,6 +27,11 @@ from clinicsite.clinic.models import Condition, TreatmentProtocol
 from .schedule import DEFAULT_TIME_POINTS, TimePointSpec
 
 
+def new_nonce() -> str:
+    """32 hex characters; changing it invalidates every link already sent for an invitation."""
+    return secrets.token_hex(16)
+
+
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError("Choose a time zone such as Europe/London or America/New_York.")
@@ -215,7 +220,7 @@ class Invitation(models.Model):
     due_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
-    nonce = models.CharField(max_length=32, default=secrets.token_hex, editable=False)
+    nonce = models.CharField(max_length=32, default=new_nonce, editable=False)
 
     class Meta:
         ordering = ["due_at", "pk"]

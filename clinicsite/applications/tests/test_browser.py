@@ -58,7 +58,7 @@ def body_of(message) -> str:
     return message.get_payload(decode=True).decode()
 
 
-def test_apply_resume_review_and_decide(page: Page, live_site, mail_sink, tmp_path):
+def test_apply_resume_review_and_decide(page: Page, live_site, smtp_server, tmp_path):
     live_site.manage("shell", "-c", CREATE_CLINICIAN)
     page.goto(live_site.url + "/conditions/lupus/")
     cta = page.get_by_role("link", name=re.compile("Apply online"))
@@ -93,7 +93,7 @@ def test_apply_resume_review_and_decide(page: Page, live_site, mail_sink, tmp_pa
     expect(page.get_by_label("E-mail address")).to_have_value("kim@example.org")
     press_button(page, "Send me the link")
     expect(page.get_by_role("heading", level=1)).to_have_text("We have sent you a link")
-    message = mail_sink.wait_for(lambda m: m["To"] == "kim@example.org")
+    message = smtp_server.first(lambda m: m["To"] == "kim@example.org")
     body = body_of(message)
     assert "Hydroxychloroquine" not in body
     assert "lupus" not in body.lower()
@@ -147,7 +147,7 @@ def test_apply_resume_review_and_decide(page: Page, live_site, mail_sink, tmp_pa
 
     # --- the clinician: password, then TOTP enrolment, then the review ---------------------
     live_site.manage("db_worker", "--batch")  # the intake notification
-    mail_sink.wait_for(lambda m: m["To"] == "clin@clinic.example")
+    smtp_server.wait_for("clin@clinic.example")
     page.context.clear_cookies()
     page.goto(live_site.url + "/admin/applications/")
     page.get_by_label("Username").fill("clinician")
@@ -172,7 +172,7 @@ def test_apply_resume_review_and_decide(page: Page, live_site, mail_sink, tmp_pa
     expect(page.locator("dd.status")).to_have_text("Accepted")
 
     live_site.manage("db_worker", "--batch")
-    decision = mail_sink.wait_for(
+    decision = smtp_server.first(
         lambda m: m["To"] == "kim@example.org" and "update" in m["Subject"]
     )
     body = body_of(decision)

@@ -114,7 +114,7 @@ def test_friendly_404(page: Page, live_site):
     expect(page.get_by_role("link", name="Go to the home page")).to_be_visible()
 
 
-def test_editor_changes_and_publishes_the_article(page: Page, live_site):
+def test_editor_changes_the_article_and_it_is_published_after_medical_review(page: Page, live_site):
     page.goto(live_site.url + "/admin/login/")
     page.get_by_label("Username").fill("editor")
     page.get_by_label("Password").fill(EDITOR_PASSWORD)
@@ -133,9 +133,11 @@ def test_editor_changes_and_publishes_the_article(page: Page, live_site):
 
     lede = page.get_by_label(re.compile("^Lede"))
     lede.fill("An editor's updated summary of the lupus studies.")
+    # Editors publish articles through the Medical review workflow, which checks the evidence.
+    expect(page.get_by_role("button", name="Publish")).to_have_count(0)
     page.get_by_role("button", name="More actions").click()
-    page.get_by_role("button", name="Publish").click()
-    expect(page.get_by_text(re.compile("has been published"))).to_be_visible()
+    page.get_by_role("button", name="Submit to Medical review").click()
+    expect(page.locator(".messages li.error")).to_have_count(0)
 
     page.goto(live_site.url + ARTICLE)
     expect(page.locator(".lede").first).to_have_text(

@@ -80,6 +80,18 @@ def test_stylesheet_scripts_and_csp_checks():
 
 # --- The crawl ------------------------------------------------------------------------------
 
+OPEN_SURVEY = """
+import datetime
+from django.utils import timezone
+from clinicsite.followups.models import Invitation
+from clinicsite.followups.services import invitation_url
+now = timezone.now()
+invitation = Invitation.objects.order_by("pk").first()
+Invitation.objects.filter(pk=invitation.pk).update(
+    status="sent", due_at=now - datetime.timedelta(days=1),
+    expires_at=now + datetime.timedelta(days=20))
+print(invitation_url(invitation))
+"""
 SKIP_PREFIXES = ("/admin/", "/documents/", "/media/", "/static/", "/feeds/", "/healthz")
 
 
@@ -104,11 +116,14 @@ def test_no_page_names_a_third_party_origin(live_site):
     start = sitemap_pages(own)
     assert len(start) >= 8, start  # home, indexes, article, conditions, stories, about
     assert all(urlsplit(url).netloc == urlsplit(own).netloc for url in start)
-    # Pages outside the sitemap. /newsletter/ and /apply/ are built by other features: they
-    # are crawled as soon as they answer 200 (the lead will make them mandatory on merge).
-    extra = [own + "/search/?q=lupus", own + "/no-such-page/"]
-    optional = [own + "/newsletter/", own + "/apply/"]
+    # Pages outside the sitemap: search, 404, the application, the outcomes page and a
+    # patient's follow-up questionnaire (reached by its signed link).
+    survey = live_site.manage("shell", "-c", OPEN_SURVEY).split()[-1]
+    extra = [own + "/search/?q=lupus", own + "/no-such-page/", own + "/apply/",
+             own + "/outcomes/", survey, survey + "stop/"]  # fmt: skip
+    optional = [own + "/newsletter/"]
     extra += [url for url in optional if fetch(url)[0] == 200]
+    assert all(fetch(url)[0] in (200, 404) for url in extra)
 
     queue = deque(start + extra)
     seen: set[str] = set()

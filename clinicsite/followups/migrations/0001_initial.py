@@ -4,7 +4,6 @@ import clinicsite.followups.models
 import django.db.models.deletion
 import django.utils.timezone
 import modelcluster.fields
-import secrets
 from django.conf import settings
 from django.db import migrations, models
 
@@ -41,7 +40,7 @@ class Migration(migrations.Migration):
                 ('due_at', models.DateTimeField()),
                 ('expires_at', models.DateTimeField()),
                 ('status', models.CharField(choices=[('scheduled', 'Scheduled'), ('sent', 'Sent'), ('responded', 'Responded'), ('expired', 'Expired'), ('stopped', 'Stopped by the patient')], default='scheduled', max_length=10)),
-                ('nonce', models.CharField(default=secrets.token_hex, editable=False, max_length=32)),
+                ('nonce', models.CharField(default=clinicsite.followups.models.new_nonce, editable=False, max_length=32)),
                 ('condition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clinic.condition')),
                 ('protocol', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clinic.treatmentprotocol')),
             ],
