@@ -132,12 +132,15 @@ user.groups.add(Group.objects.get(name="Editor"))
 
 @dataclass
 class SmtpSink:
-    """A real SMTP server's mailbox: every message it received, parsed, with waiting helpers."""
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 and its mailbox: every message it received,
+    parsed, with waiting helpers. ``stop`` and ``start`` again on the same port simulate an
+    outage."""
 
     host: str = "127.0.0.1"
     port: int = 0
     messages: list[email.message.EmailMessage] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    controller: object = None
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
@@ -145,6 +148,18 @@ class SmtpSink:
         with self.lock:
             self.messages.append(message)
         return "250 Message accepted for delivery"
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.port = self.port or _free_port()
+        self.controller = Controller(self, hostname=self.host, port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
 
     def clear(self) -> None:
         with self.lock:
@@ -177,16 +192,30 @@ class SmtpSink:
 
 @pytest.fixture(scope="session")
 def smtp_server() -> Iterator[SmtpSink]:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 that the live site delivers its mail to."""
-    from aiosmtpd.controller import Controller
-
-    sink = SmtpSink(port=_free_port())
-    controller = Controller(sink, hostname=sink.host, port=sink.port)
-    controller.start()
+    """A real SMTP server on 127.0.0.1 that the live site delivers its mail to."""
+    sink = SmtpSink()
+    sink.start()
     try:
         yield sink
     finally:
-        controller.stop()
+        sink.stop()
+
+
+@pytest.fixture
+def smtp(settings) -> Iterator[SmtpSink]:
+    """A real SMTP server of this test's own, with Django's SMTP backend pointed at it."""
+    sink = SmtpSink()
+    sink.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = sink.host
+    settings.EMAIL_PORT = sink.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    try:
+        yield sink
+    finally:
+        sink.stop()
 
 
 @pytest.fixture(scope="session")

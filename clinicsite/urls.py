@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("apply/", include("clinicsite.applications.urls")),
     path("followup/", include("clinicsite.followups.urls")),
+    path("newsletter/", include("clinicsite.newsletter.urls")),
     path("outcomes/", outcomes_views.public_outcomes, name="outcomes"),
     path("documents/", include(wagtaildocs_urls)),
     path("search/", content_views.search, name="search"),

@@ -21,6 +21,17 @@ WAGTAIL_SAMPLE_GROUPS = ("Editors", "Moderators")
 
 ROLES = (EDITOR, MARKETING, INTAKE, CLINICIAN, ADMINISTRATOR)
 
+_NEWSLETTER = [
+    ("newsletter", "view_subscriber"),
+    ("newsletter", "export_subscriber"),
+    ("newsletter", "erase_subscriber"),
+    ("newsletter", "add_digest"),
+    ("newsletter", "change_digest"),
+    ("newsletter", "delete_digest"),
+    ("newsletter", "view_digest"),
+    ("newsletter", "send_digest"),
+]
+
 # Django model permissions per role: (app_label, codename).
 _MODEL_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     EDITOR: [
@@ -33,7 +44,10 @@ _MODEL_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("clinic", "view_treatmentprotocol"),
         ("clinic", "change_clinicsettings"),
     ],
-    MARKETING: [("wagtailadmin", "access_admin")],
+    MARKETING: [
+        ("wagtailadmin", "access_admin"),
+        *_NEWSLETTER,
+    ],
     INTAKE: [
         ("wagtailadmin", "access_admin"),
         ("applications", "view_application"),
@@ -63,6 +77,8 @@ _MODEL_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     ADMINISTRATOR: [
         ("wagtailadmin", "access_admin"),
         ("clinic", "change_clinicsettings"),
+        ("newsletter", "change_newslettersettings"),
+        *_NEWSLETTER,
         ("content", "override_medical_review"),
         ("content", "view_testimonial_release"),
     ],

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from clinicsite.clinic.models import Condition
+from clinicsite.core.forms import AccessibleForm
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-]{5,30}$")
@@ -53,23 +54,11 @@ def long_text(label: str, help_text: str = "", required: bool = False) -> forms.
     )
 
 
-class StepForm(forms.Form):
-    """Accessible rendering: hint and error ids on every input."""
+class StepForm(AccessibleForm):
+    """One step of the application; accessible rendering comes from ``AccessibleForm``."""
 
     template_name = "applications/includes/form_fields.html"
     required_css_class = "required"
-
-    def annotate(self) -> None:
-        for name, field in self.fields.items():
-            bound = self[name]
-            ids = []
-            if field.help_text:
-                ids.append(f"{bound.auto_id}_hint")
-            if self.is_bound and self.errors.get(name):
-                ids.append(f"{bound.auto_id}_error")
-                field.widget.attrs["aria-invalid"] = "true"
-            if ids:
-                field.widget.attrs["aria-describedby"] = " ".join(ids)
 
     def json_data(self) -> dict[str, Any]:
         """``cleaned_data`` as JSON-ready values (dates as ISO strings, models as slugs)."""

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "clinicsite.followups",
     "clinicsite.outcomes",
     "clinicsite.content",
+    "clinicsite.newsletter",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -162,6 +163,17 @@ APPLICATION_RATE_LIMIT = env_int("APPLICATION_RATE_LIMIT", 30)  # POSTs per IP p
 FOLLOWUP_RESPONSE_DAYS = env_int("FOLLOWUP_RESPONSE_DAYS", 21)
 # Demo data loaded by `manage.py load_demo` after the content (management command names).
 DEMO_LOADERS = ["load_demo_followups"]
+# --- Newsletter ---
+NEWSLETTER_LANGUAGES = [("en", "English"), ("es", "Español")]
+NEWSLETTER_CONFIRM_DAYS = env_int("NEWSLETTER_CONFIRM_DAYS", 7)  # confirmation link lifetime
+NEWSLETTER_MIN_FILL_SECONDS = env_int("NEWSLETTER_MIN_FILL_SECONDS", 2)
+NEWSLETTER_FORM_MAX_AGE = 24 * 3600  # a sign-up form older than this is shown again
+NEWSLETTER_SIGNUPS_PER_IP_HOUR = env_int("NEWSLETTER_SIGNUPS_PER_IP_HOUR", 20)
+NEWSLETTER_MAILS_PER_ADDRESS_DAY = env_int("NEWSLETTER_MAILS_PER_ADDRESS_DAY", 3)
+NEWSLETTER_BATCH_SIZE = env_int("NEWSLETTER_BATCH_SIZE", 200)
+NEWSLETTER_RETRY_SECONDS = env_int("NEWSLETTER_RETRY_SECONDS", 15)  # first back-off; doubles
+NEWSLETTER_RETRY_MAX_SECONDS = env_int("NEWSLETTER_RETRY_MAX_SECONDS", 600)
+NEWSLETTER_CLAIM_TIMEOUT_SECONDS = 600  # a worker's claim older than this was lost in a crash
 # Staff who can read health data are logged out after this many idle seconds.
 HEALTH_DATA_IDLE_SECONDS = env_int("HEALTH_DATA_IDLE_SECONDS", 15 * 60)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -1,0 +1,166 @@
+"""The list's messages: confirmation, notices and digests, each with a plain-text and an HTML
+part, an unsubscribe link in the footer and RFC 8058 one-click headers.
+
+A digest is rendered once; each recipient's copy only swaps in their own links, which keeps a
+large send fast and every copy identical apart from those links.
+"""
+
+from __future__ import annotations
+
+from email.utils import parseaddr
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from wagtail.models import Page, Site
+
+from clinicsite.clinic.models import ClinicSettings
+
+from .models import Delivery, Digest, Subscriber
+from .tokens import confirm_token, manage_token
+
+UNSUBSCRIBE = "__NEWSLETTER_UNSUBSCRIBE_URL__"
+PREFERENCES = "__NEWSLETTER_PREFERENCES_URL__"
+
+
+def absolute(path: str) -> str:
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
+
+
+def unsubscribe_url(subscriber: Subscriber) -> str:
+    return absolute(reverse("newsletter:unsubscribe", args=[manage_token(subscriber.key)]))
+
+
+def preferences_url(subscriber: Subscriber) -> str:
+    return absolute(reverse("newsletter:preferences", args=[manage_token(subscriber.key)]))
+
+
+def confirm_url(subscriber: Subscriber) -> str:
+    token = confirm_token(subscriber.key, subscriber.opt_in_round)
+    return absolute(reverse("newsletter:confirm", args=[token]))
+
+
+def _mail_domain() -> str:
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return address.rpartition("@")[2] or "localhost"
+
+
+def _clinic() -> ClinicSettings:
+    site = Site.objects.filter(is_default_site=True).first()
+    return ClinicSettings.for_site(site) if site else ClinicSettings()
+
+
+def _message(
+    *,
+    subject: str,
+    to: str,
+    text: str,
+    html: str,
+    unsubscribe: str,
+    message_id: str | None = None,
+) -> EmailMultiAlternatives:
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Auto-Submitted": "auto-generated",
+    }
+    if message_id:
+        headers["Message-ID"] = message_id
+    message = EmailMultiAlternatives(subject, text, None, [to], headers=headers)
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _render_pair(name: str, context: dict[str, Any]) -> tuple[str, str]:
+    return (
+        render_to_string(f"newsletter/email/{name}.txt", context),
+        render_to_string(f"newsletter/email/{name}.html", context),
+    )
+
+
+def list_notice(subscriber: Subscriber, kind: str) -> EmailMultiAlternatives:
+    """``confirm``: the double opt-in link. ``already``: someone signed this address up again
+    while it is confirmed; the owner gets their preferences link and nothing changes."""
+    clinic = _clinic()
+    context = {
+        "clinic": clinic,
+        "confirm_url": confirm_url(subscriber),
+        "confirm_days": settings.NEWSLETTER_CONFIRM_DAYS,
+        "unsubscribe_url": unsubscribe_url(subscriber),
+        "preferences_url": preferences_url(subscriber),
+        "why": "Someone, probably you, asked for this address to receive our newsletter.",
+    }
+    if kind == "already":
+        subject = f"You already receive the {clinic.name} newsletter"
+    else:
+        subject = f"Please confirm your subscription to the {clinic.name} newsletter"
+    text, html = _render_pair("already" if kind == "already" else "confirm", context)
+    return _message(
+        subject=subject,
+        to=subscriber.email,
+        text=text,
+        html=html,
+        unsubscribe=context["unsubscribe_url"],
+    )
+
+
+class DigestComposer:
+    """Renders a digest once and stamps out each recipient's copy."""
+
+    def __init__(self, digest: Digest, pages: list[Page]) -> None:
+        self.digest = digest
+        clinic = _clinic()
+        items = [
+            {
+                "title": page.title,
+                "url": absolute(page.url or "/"),
+                "summary": getattr(page, "summary_text", "") or "",
+            }
+            for page in pages
+        ]
+        context = {
+            "digest": digest,
+            "items": items,
+            "clinic": clinic,
+            "unsubscribe_url": UNSUBSCRIBE,
+            "preferences_url": PREFERENCES,
+            "why": (
+                "You receive this because you subscribed to our newsletter on our website and "
+                "confirmed your address."
+            ),
+        }
+        self.text, self.html = _render_pair("digest", context)
+        self.domain = _mail_domain()
+
+    def _copy(self, template: str, unsubscribe: str, preferences: str) -> str:
+        return template.replace(UNSUBSCRIBE, unsubscribe).replace(PREFERENCES, preferences)
+
+    def message(self, row: Delivery, subscriber: Subscriber) -> EmailMultiAlternatives:
+        unsubscribe, preferences = unsubscribe_url(subscriber), preferences_url(subscriber)
+        return _message(
+            subject=self.digest.subject,
+            to=subscriber.email,
+            text=self._copy(self.text, unsubscribe, preferences),
+            html=self._copy(self.html, unsubscribe, preferences),
+            unsubscribe=unsubscribe,
+            # The same id on a re-send after a crash lets mail clients fold the copies.
+            message_id=f"<digest-{self.digest.pk}-{row.pk}@{self.domain}>",
+        )
+
+    def test_message(self, to: str) -> EmailMultiAlternatives:
+        placeholder = absolute(reverse("newsletter:signup"))
+        return _message(
+            subject=f"[Test] {self.digest.subject}",
+            to=to,
+            text=self._copy(self.text, placeholder, placeholder),
+            html=self._copy(self.html, placeholder, placeholder),
+            unsubscribe=placeholder,
+        )
+
+    def preview_html(self) -> str:
+        """The HTML part's body, for showing inside an admin page."""
+        body = self.html.partition("<body>")[2].rpartition("</body>")[0]
+        return self._copy(body, "#", "#")

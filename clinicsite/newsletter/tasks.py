@@ -1,0 +1,68 @@
+"""Background work for the list, run by ``manage.py db_worker`` (django-tasks, database backend).
+
+Every task is idempotent: it may run twice, late, or after a crash without sending anything
+twice. ``send_digests`` (the periodic command) is the safety net that restarts what a lost
+worker left behind.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from django_tasks import default_task_backend, task
+
+from . import mail, services
+from .models import Subscriber
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_at(task_obj: Any, at: datetime.datetime | None, *args: Any) -> None:
+    """Enqueue ``task_obj`` to run at ``at`` where the task backend can defer; otherwise now
+    if it is due, or leave it to the periodic ``send_digests`` command."""
+    now = timezone.now()
+    if at is None or at <= now:
+        task_obj.enqueue(*args)
+    elif default_task_backend.supports_defer:
+        task_obj.using(run_after=at).enqueue(*args)
+
+
+@task()
+def send_list_notice(subscriber_id: int, kind: str) -> bool:
+    """The confirmation e-mail (or the "you are already subscribed" note)."""
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return False
+    if kind == "confirm" and subscriber.status != Subscriber.Status.PENDING:
+        return False
+    if kind == "already" and subscriber.status != Subscriber.Status.CONFIRMED:
+        return False
+    mail.list_notice(subscriber, kind).send()
+    return True
+
+
+@task()
+def start_digest(digest_id: int) -> bool:
+    started = services.digest_start(digest_id=digest_id)
+    if started:
+        send_digest.enqueue(digest_id, 0)
+    return started
+
+
+@task()
+def send_digest(digest_id: int, attempt: int = 0) -> dict[str, Any]:
+    """Send what is pending; when the mail server is down, try again with doubling back-off."""
+    outcome = services.digest_send_pending(digest_id=digest_id)
+    if outcome.retry:
+        delay = min(
+            settings.NEWSLETTER_RETRY_SECONDS * 2**attempt, settings.NEWSLETTER_RETRY_MAX_SECONDS
+        )
+        logger.warning("digest %s: retrying in %s s (attempt %s)", digest_id, delay, attempt + 1)
+        enqueue_at(send_digest, timezone.now() + datetime.timedelta(seconds=delay),
+                   digest_id, attempt + 1)  # fmt: skip
+    return {"sent": outcome.sent, "failed": outcome.failed, "retry": outcome.retry}
