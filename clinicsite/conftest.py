@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email
 import email.policy
@@ -141,8 +142,11 @@ class SmtpSink:
     messages: list[email.message.EmailMessage] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     controller: object = None
+    delay: float = 0.0  # seconds per message, to make a send slow enough to interrupt
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        if self.delay:  # before accepting: a message cut off here was never received
+            await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         with self.lock:

@@ -19,7 +19,13 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from wagtail import hooks
-from wagtail.admin.views.generic import CreateView, IndexView, InspectView
+from wagtail.admin.views.generic import (
+    CreateView,
+    DeleteView,
+    EditView,
+    IndexView,
+    InspectView,
+)
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -163,6 +169,25 @@ class DigestCreateView(CreateView):
         return super().save_instance()
 
 
+class _DraftsOnly:
+    """Edit and delete views: a scheduled or sent digest is not changed under the worker."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        digest = self.get_object()
+        if digest.status != Digest.Status.DRAFT:
+            messages.error(request, "Only a draft can be changed: unschedule it first.")
+            return redirect("newsletter_digests:inspect", digest.pk)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class DigestEditView(_DraftsOnly, EditView):
+    pass
+
+
+class DigestDeleteView(_DraftsOnly, DeleteView):
+    pass
+
+
 class DigestInspectView(InspectView):
     template_name = "newsletter/admin/digest_inspect.html"
 
@@ -193,7 +218,10 @@ def digest_schedule_view(request: HttpRequest, pk: int) -> HttpResponse:
     raw = request.POST.get("when", "").strip()
     when = None
     if raw:
-        when = parse_datetime(raw[:40]) if len(raw) <= 40 else None
+        try:
+            when = parse_datetime(raw) if len(raw) <= 40 else None
+        except ValueError:  # well formed, impossible (month 13)
+            when = None
         if when is None:
             messages.error(request, "Enter the date and time as YYYY-MM-DD HH:MM.")
             return redirect("newsletter_digests:inspect", pk)
@@ -247,6 +275,8 @@ class DigestViewSet(ModelViewSet):
     url_prefix = "newsletter/digests"
     name = "newsletter_digests"
     add_view_class = DigestCreateView
+    edit_view_class = DigestEditView
+    delete_view_class = DigestDeleteView
     inspect_view_class = DigestInspectView
     inspect_view_enabled = True
     copy_view_enabled = False
