@@ -44,7 +44,12 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 def signup_context(
-    form: SignupForm | None = None, *, source: str = "", message: str = "", ok: bool = False
+    form: SignupForm | None = None,
+    *,
+    source: str = "",
+    message: str = "",
+    ok: bool = False,
+    token: str | None = None,
 ) -> dict[str, Any]:
     """What the sign-up form (page or box) needs to render."""
     if form is None:
@@ -52,7 +57,7 @@ def signup_context(
     form.annotate()
     return {
         "form": form,
-        "form_token": form_token(),
+        "form_token": token or form_token(),
         "wording": consent.wording(consent.CURRENT),
         "message": message,
         "ok": ok,
@@ -63,13 +68,17 @@ def signup_context(
 def _answer(
     request: HttpRequest, form: SignupForm, *, message: str, ok: bool, status: int = 200
 ) -> HttpResponse:
+    # The fill-time clock keeps running from the first render while the visitor corrects
+    # their input; only a finished sign-up, or a missing or forged token, starts it again.
+    sent = form.data.get("form_token")
+    token = sent if not ok and form_age(sent) is not None else form_token()
     if _wants_json(request):
         return JsonResponse(
             {
                 "ok": ok,
                 "message": message,
                 "errors": {name: list(errors) for name, errors in form.errors.items()},
-                "form_token": form_token(),
+                "form_token": token,
             },
             status=status,
         )
@@ -78,7 +87,7 @@ def _answer(
     return render(
         request,
         "newsletter/signup.html",
-        signup_context(form, message=message, ok=ok),
+        signup_context(form, message=message, ok=ok, token=token),
         status=status,
     )
 
@@ -100,9 +109,11 @@ def signup(request: HttpRequest) -> HttpResponse:
         logger.info("newsletter sign-up refused: honeypot filled")
         return _answer(request, form, message=SUCCESS, ok=True)
     age = form_age(data["form_token"])
-    if age is None or age < settings.NEWSLETTER_MIN_FILL_SECONDS:
+    if age is None or age > settings.NEWSLETTER_FORM_MAX_AGE:
+        form.data = form.data.copy()
+        form.data["form_token"] = ""  # start the clock now
         return _answer(request, form, message=AGAIN, ok=False)
-    if age > settings.NEWSLETTER_FORM_MAX_AGE:
+    if age < settings.NEWSLETTER_MIN_FILL_SECONDS:
         return _answer(request, form, message=AGAIN, ok=False)
     services.subscriber_signup(
         email=data["email"],

@@ -162,7 +162,7 @@ APPLICATION_RATE_LIMIT = env_int("APPLICATION_RATE_LIMIT", 30)  # POSTs per IP p
 # Follow-up: days a questionnaire stays open after it is due (reminders at 3 and 7 days).
 FOLLOWUP_RESPONSE_DAYS = env_int("FOLLOWUP_RESPONSE_DAYS", 21)
 # Demo data loaded by `manage.py load_demo` after the content (management command names).
-DEMO_LOADERS = ["load_demo_followups"]
+DEMO_LOADERS = ["load_demo_followups", "load_demo_newsletter"]
 # --- Newsletter ---
 NEWSLETTER_LANGUAGES = [("en", "English"), ("es", "Español")]
 NEWSLETTER_CONFIRM_DAYS = env_int("NEWSLETTER_CONFIRM_DAYS", 7)  # confirmation link lifetime

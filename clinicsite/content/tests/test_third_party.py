@@ -92,6 +92,13 @@ Invitation.objects.filter(pk=invitation.pk).update(
     expires_at=now + datetime.timedelta(days=20))
 print(invitation_url(invitation))
 """
+NEWSLETTER_LINKS = """
+from clinicsite.newsletter.mail import confirm_url, preferences_url, unsubscribe_url
+from clinicsite.newsletter.models import Subscriber
+subscriber, _ = Subscriber.objects.get_or_create(
+    email="crawl-reader@example.org", defaults={"language": "en", "status": "pending"})
+print(confirm_url(subscriber), preferences_url(subscriber), unsubscribe_url(subscriber))
+"""
 SKIP_PREFIXES = ("/admin/", "/documents/", "/media/", "/static/", "/feeds/", "/healthz")
 
 
@@ -116,13 +123,13 @@ def test_no_page_names_a_third_party_origin(live_site):
     start = sitemap_pages(own)
     assert len(start) >= 8, start  # home, indexes, article, conditions, stories, about
     assert all(urlsplit(url).netloc == urlsplit(own).netloc for url in start)
-    # Pages outside the sitemap: search, 404, the application, the outcomes page and a
-    # patient's follow-up questionnaire (reached by its signed link).
+    # Pages outside the sitemap: search, 404, the application, the outcomes page, a
+    # patient's follow-up questionnaire and the newsletter's pages (reached by signed links).
     survey = live_site.manage("shell", "-c", OPEN_SURVEY).split()[-1]
+    newsletter = live_site.manage("shell", "-c", NEWSLETTER_LINKS).split()[-3:]
     extra = [own + "/search/?q=lupus", own + "/no-such-page/", own + "/apply/",
-             own + "/outcomes/", survey, survey + "stop/"]  # fmt: skip
-    optional = [own + "/newsletter/"]
-    extra += [url for url in optional if fetch(url)[0] == 200]
+             own + "/outcomes/", survey, survey + "stop/", own + "/newsletter/",
+             *newsletter]  # fmt: skip
     assert all(fetch(url)[0] in (200, 404) for url in extra)
 
     queue = deque(start + extra)

@@ -167,3 +167,16 @@ def test_export_holds_everything_and_erase_leaves_no_address():
     entries = AuditEntry.objects.filter(action__startswith="subscriber.")
     assert {e.action for e in entries} == {"subscriber.exported", "subscriber.erased"}
     assert "fay@example.org" not in str(list(entries.values()))
+
+
+def test_demo_list_is_fictional_consented_and_idempotent():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("load_demo_newsletter", stdout=StringIO())
+    call_command("load_demo_newsletter", stdout=StringIO())
+    assert Subscriber.objects.count() == 4
+    assert all(s.email.endswith("@demo.invalid") for s in Subscriber.objects.all())
+    for subscriber in Subscriber.objects.filter(status="confirmed"):
+        assert list(subscriber.events.values_list("kind", flat=True)) == ["signup", "confirmed"]

@@ -270,3 +270,11 @@ def test_preferences_form_is_csrf_protected():
     assert response.status_code == 403
     subscriber.refresh_from_db()
     assert subscriber.status == "confirmed"
+
+
+def test_correcting_a_mistake_keeps_the_fill_time_clock_running(client):
+    token = form_token(time.time() - 1)  # rendered a second ago
+    first = post(client, "pat@example", form_token=token, json=True).json()
+    assert first["form_token"] == token  # not reset by the error
+    time.sleep(1.1)
+    assert post(client, "pat@example.org", form_token=first["form_token"], json=True).json()["ok"]
