@@ -13,8 +13,10 @@ def normalise_email(raw: object) -> str:
 
     Surrounding spaces go; the domain is lower-cased (it is case-insensitive by RFC 5321) and
     uniqueness is case-insensitive on the whole address (``Lower`` constraint), because
-    practically every mailbox provider treats the local part that way too. Control characters
-    (a newline would let a sender inject mail headers) are refused, not stripped.
+    practically every mailbox provider treats the local part that way too. International
+    domains are stored in their ASCII (IDNA) form, so every stored address is plain ASCII.
+    Control characters (a newline would let a sender inject mail headers) are refused, not
+    stripped.
     """
     if not isinstance(raw, str):
         raise ValidationError("Enter your e-mail address.", code="required")
@@ -37,8 +39,15 @@ def normalise_email(raw: object) -> str:
     value = f"{local}@{domain.lower()}"
     try:
         validate_email(value)
-    except ValidationError:
+        domain = domain.lower().encode("idna").decode("ascii")
+    except (ValidationError, UnicodeError):
         raise ValidationError(
             "Enter an e-mail address in the form name@example.org.", code="invalid"
         ) from None
+    value = f"{local}@{domain}"
+    if len(value) > MAX_LENGTH:
+        raise ValidationError(
+            f"That address is too long: e-mail addresses have at most {MAX_LENGTH} characters.",
+            code="too_long",
+        )
     return value

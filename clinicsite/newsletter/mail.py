@@ -24,18 +24,22 @@ from .tokens import confirm_token, manage_token
 
 UNSUBSCRIBE = "__NEWSLETTER_UNSUBSCRIBE_URL__"
 PREFERENCES = "__NEWSLETTER_PREFERENCES_URL__"
+RECIPIENT = "newsletter-recipient@placeholder.invalid"
+MESSAGE_ID = "newsletter-message-id@placeholder.invalid"
 
 
 def absolute(path: str) -> str:
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
 
 
-def unsubscribe_url(subscriber: Subscriber) -> str:
-    return absolute(reverse("newsletter:unsubscribe", args=[manage_token(subscriber.key)]))
+def unsubscribe_url(subscriber: Subscriber, token: str | None = None) -> str:
+    token = token or manage_token(subscriber.key)
+    return absolute(reverse("newsletter:unsubscribe", args=[token]))
 
 
-def preferences_url(subscriber: Subscriber) -> str:
-    return absolute(reverse("newsletter:preferences", args=[manage_token(subscriber.key)]))
+def preferences_url(subscriber: Subscriber, token: str | None = None) -> str:
+    token = token or manage_token(subscriber.key)
+    return absolute(reverse("newsletter:preferences", args=[token]))
 
 
 def confirm_url(subscriber: Subscriber) -> str:
@@ -108,7 +112,14 @@ def list_notice(subscriber: Subscriber, kind: str) -> EmailMultiAlternatives:
 
 
 class DigestComposer:
-    """Renders a digest once and stamps out each recipient's copy."""
+    """Renders a digest once and stamps out each recipient's copy.
+
+    ``raw`` goes further for large sends: the whole MIME message is serialised once with
+    placeholders, and each copy is that byte string with the recipient's address, links and
+    Message-ID swapped in — building and folding a MIME message costs more than the SMTP
+    exchange. Addresses are ASCII (``addresses.normalise_email`` stores IDNA domains) and free
+    of line breaks, and the parts are 8-bit text, so the swap cannot break the message.
+    """
 
     def __init__(self, digest: Digest, pages: list[Page]) -> None:
         self.digest = digest
@@ -134,21 +145,50 @@ class DigestComposer:
         }
         self.text, self.html = _render_pair("digest", context)
         self.domain = _mail_domain()
+        self._template: bytes | None = None
 
     def _copy(self, template: str, unsubscribe: str, preferences: str) -> str:
         return template.replace(UNSUBSCRIBE, unsubscribe).replace(PREFERENCES, preferences)
 
+    def _message_id(self, row: Delivery) -> str:
+        # The same id on a re-send after a crash lets mail clients fold the copies.
+        return f"digest-{self.digest.pk}-{row.pk}@{self.domain}"
+
     def message(self, row: Delivery, subscriber: Subscriber) -> EmailMultiAlternatives:
-        unsubscribe, preferences = unsubscribe_url(subscriber), preferences_url(subscriber)
+        token = manage_token(subscriber.key)
+        unsubscribe, preferences = (
+            unsubscribe_url(subscriber, token),
+            preferences_url(subscriber, token),
+        )
         return _message(
             subject=self.digest.subject,
             to=subscriber.email,
             text=self._copy(self.text, unsubscribe, preferences),
             html=self._copy(self.html, unsubscribe, preferences),
             unsubscribe=unsubscribe,
-            # The same id on a re-send after a crash lets mail clients fold the copies.
-            message_id=f"<digest-{self.digest.pk}-{row.pk}@{self.domain}>",
+            message_id=f"<{self._message_id(row)}>",
         )
+
+    def raw(self, row: Delivery, subscriber: Subscriber) -> tuple[str, list[str], bytes]:
+        """(envelope sender, recipients, message bytes) for ``smtplib.SMTP.sendmail``."""
+        if self._template is None:
+            message = _message(
+                subject=self.digest.subject, to=RECIPIENT, text=self.text, html=self.html,
+                unsubscribe=UNSUBSCRIBE, message_id=f"<{MESSAGE_ID}>",
+            ).message()  # fmt: skip
+            self._template = message.as_bytes(linesep="\r\n")
+            for marker in (RECIPIENT, MESSAGE_ID, UNSUBSCRIBE, PREFERENCES):
+                if marker.encode() not in self._template:  # pragma: no cover - a guard
+                    raise ValueError(f"{marker} was encoded away; cannot stamp copies")
+            self._sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+        token = manage_token(subscriber.key)
+        data = (
+            self._template.replace(RECIPIENT.encode(), subscriber.email.encode("ascii"))
+            .replace(MESSAGE_ID.encode(), self._message_id(row).encode())
+            .replace(UNSUBSCRIBE.encode(), unsubscribe_url(subscriber, token).encode())
+            .replace(PREFERENCES.encode(), preferences_url(subscriber, token).encode())
+        )
+        return self._sender, [subscriber.email], data
 
     def test_message(self, to: str) -> EmailMultiAlternatives:
         placeholder = absolute(reverse("newsletter:signup"))
@@ -164,3 +204,38 @@ class DigestComposer:
         """The HTML part's body, for showing inside an admin page."""
         body = self.html.partition("<body>")[2].rpartition("</body>")[0]
         return self._copy(body, "#", "#")
+
+
+class Sender:
+    """Django's configured mail backend, held open for a whole batch.
+
+    With the SMTP backend the stamped bytes of ``DigestComposer.raw`` go straight to its
+    ``smtplib`` connection (TLS and login as configured); any other backend (files in the
+    demo, memory in tests) gets ordinary message objects.
+    """
+
+    def __init__(self) -> None:
+        from django.core.mail import get_connection
+        from django.core.mail.backends.smtp import EmailBackend
+
+        self.backend = get_connection(fail_silently=False)
+        self.raw = isinstance(self.backend, EmailBackend)
+        self.backend.open()
+
+    def send(self, composer: DigestComposer, row: Delivery, subscriber: Subscriber) -> None:
+        if self.raw:
+            if self.backend.connection is None:
+                self.backend.open()
+            self.backend.connection.sendmail(*composer.raw(row, subscriber))
+        else:
+            self.backend.send_messages([composer.message(row, subscriber)])
+
+    def reconnect(self) -> None:
+        self.close()
+        self.backend.open()
+
+    def close(self) -> None:
+        import contextlib
+
+        with contextlib.suppress(Exception):  # a dead connection cannot be closed politely
+            self.backend.close()

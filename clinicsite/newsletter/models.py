@@ -182,16 +182,16 @@ class DigestItem(Orderable):
 class Delivery(models.Model):
     """The send log: one row per digest and recipient, so nobody gets a digest twice.
 
-    ``queued`` rows were claimed by a worker and are certainly unsent; ``sending`` is written
-    just before the SMTP transaction and ``sent`` right after the server accepted it, so after
-    a crash only the one message in flight is uncertain (it is sent again, with the same
-    Message-ID, rather than skipped).
+    A worker claims a batch (``queued``: certainly unsent) and marks each row ``sent`` in its
+    own commit right after the mail server accepted it. If the worker dies, its claims are
+    released after ``NEWSLETTER_CLAIM_TIMEOUT_SECONDS``; only the one message that was in
+    flight can have reached the server already, and it is sent again with the same
+    Message-ID rather than skipped.
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting"
         QUEUED = "queued", "Claimed by a worker"
-        SENDING = "sending", "Being sent"
         SENT = "sent", "Sent"
         FAILED = "failed", "Refused by the mail server"
         SKIPPED = "skipped", "Skipped: left the list before it was sent"

@@ -7,7 +7,6 @@ Every status change goes through the ``TRANSITIONS`` of its model and leaves a l
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import logging
 import secrets
@@ -17,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest
@@ -420,7 +418,7 @@ def release_stale_claims(*, digest: Digest, now: datetime.datetime | None = None
     cutoff = now - datetime.timedelta(seconds=settings.NEWSLETTER_CLAIM_TIMEOUT_SECONDS)
     return Delivery.objects.filter(
         digest=digest,
-        status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING],
+        status=Delivery.Status.QUEUED,
         claimed_at__lt=cutoff,
     ).update(status=Delivery.Status.PENDING, claim="")
 
@@ -468,6 +466,15 @@ def run_due(*, now: datetime.datetime | None = None, dry_run: bool = False) -> d
     return summary
 
 
+def _send_one(sender: mail.Sender, composer: mail.DigestComposer, row: Delivery) -> None:
+    try:
+        sender.send(composer, row, row.subscriber)
+    except smtplib.SMTPServerDisconnected:
+        # Servers close long sessions (message limits, idle timeouts): reconnect once.
+        sender.reconnect()
+        sender.send(composer, row, row.subscriber)
+
+
 def digest_send_pending(*, digest_id: int, max_batches: int | None = None) -> SendOutcome:
     """Send the digest's pending rows in batches over one SMTP connection.
 
@@ -481,8 +488,14 @@ def digest_send_pending(*, digest_id: int, max_batches: int | None = None) -> Se
     release_stale_claims(digest=digest)
     composer = mail.DigestComposer(digest, digest_pages(digest))
     sent = failed = skipped = 0
+    try:
+        sender = mail.Sender()
+    except Exception as exc:
+        if not _transient(exc):
+            raise
+        logger.warning("digest %s: mail server unavailable (%s)", digest.pk, type(exc).__name__)
+        return SendOutcome(0, 0, 0, done=False, retry=True)
     batches = 0
-    connection = get_connection(fail_silently=False)
     try:
         while max_batches is None or batches < max_batches:
             rows = _claim(digest, settings.NEWSLETTER_BATCH_SIZE)
@@ -490,16 +503,12 @@ def digest_send_pending(*, digest_id: int, max_batches: int | None = None) -> Se
                 break
             batches += 1
             for index, row in enumerate(rows):
-                subscriber = row.subscriber
-                if subscriber is None or subscriber.status != Subscriber.Status.CONFIRMED:
+                if row.subscriber is None or row.subscriber.status != Subscriber.Status.CONFIRMED:
                     Delivery.objects.filter(pk=row.pk).update(status=Delivery.Status.SKIPPED)
                     skipped += 1
                     continue
-                Delivery.objects.filter(pk=row.pk).update(
-                    status=Delivery.Status.SENDING, attempts=row.attempts + 1
-                )
                 try:
-                    connection.send_messages([composer.message(row, subscriber)])
+                    _send_one(sender, composer, row)
                 except Exception as exc:
                     error = type(exc).__name__[:200]
                     if _transient(exc):
@@ -507,20 +516,25 @@ def digest_send_pending(*, digest_id: int, max_batches: int | None = None) -> Se
                         Delivery.objects.filter(pk__in=unsent).update(
                             status=Delivery.Status.PENDING, claim="", last_error=error
                         )
+                        Delivery.objects.filter(pk=row.pk).update(attempts=row.attempts + 1)
                         logger.warning("digest %s: mail server unavailable (%s)", digest.pk, error)
                         return SendOutcome(sent, failed, skipped, done=False, retry=True)
                     Delivery.objects.filter(pk=row.pk).update(
-                        status=Delivery.Status.FAILED, last_error=error
+                        status=Delivery.Status.FAILED, last_error=error, attempts=row.attempts + 1
                     )
                     failed += 1
                     continue
+                # One write per message, committed at once: after a crash only the message
+                # in flight can be uncertain (it is sent again, with the same Message-ID).
                 Delivery.objects.filter(pk=row.pk).update(
-                    status=Delivery.Status.SENT, sent_at=timezone.now(), last_error=""
+                    status=Delivery.Status.SENT,
+                    sent_at=timezone.now(),
+                    attempts=row.attempts + 1,
+                    last_error="",
                 )
                 sent += 1
     finally:
-        with contextlib.suppress(Exception):  # a dead connection cannot be closed politely
-            connection.close()
+        sender.close()
     done = _finish_if_done(digest)
     return SendOutcome(sent, failed, skipped, done=done, retry=False)
 
@@ -528,7 +542,7 @@ def digest_send_pending(*, digest_id: int, max_batches: int | None = None) -> Se
 def _finish_if_done(digest: Digest) -> bool:
     open_rows = Delivery.objects.filter(
         digest=digest,
-        status__in=[Delivery.Status.PENDING, Delivery.Status.QUEUED, Delivery.Status.SENDING],
+        status__in=[Delivery.Status.PENDING, Delivery.Status.QUEUED],
     )
     if open_rows.exists():
         return False

@@ -49,8 +49,9 @@ def send_list_notice(subscriber_id: int, kind: str) -> bool:
 @task()
 def start_digest(digest_id: int) -> bool:
     started = services.digest_start(digest_id=digest_id)
-    if started:
-        send_digest.enqueue(digest_id, 0)
+    if started:  # one sender per worker that may share the work (rows are claimed)
+        for _ in range(settings.NEWSLETTER_SENDERS):
+            send_digest.enqueue(digest_id, 0)
     return started
 
 

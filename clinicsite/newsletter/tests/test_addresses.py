@@ -16,6 +16,7 @@ from clinicsite.newsletter.addresses import normalise_email
         ("ana+news@example.org", "ana+news@example.org"),
         ("o'brien@example.ie", "o'brien@example.ie"),
         ("ana@xn--bcher-kva.example", "ana@xn--bcher-kva.example"),
+        ("ana@Bücher.example", "ana@xn--bcher-kva.example"),
     ],
 )
 def test_valid_addresses_are_normalised(raw, expected):
@@ -56,6 +57,7 @@ def test_any_text_is_refused_or_becomes_a_header_safe_fixed_point(raw):
         assert exc.messages  # noqa: PT017 - always says why
         return
     assert not any(ord(ch) < 32 for ch in address)
+    assert address.isascii()  # safe to stamp into a raw message
     assert len(address) <= 254
     assert address.count("@") >= 1
     assert normalise_email(address) == address  # idempotent
