@@ -7,7 +7,7 @@ PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= clinicsite.settings.dev
 export WAGTAILADMIN_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: demo test lint format venv lock serve bench clean
+.PHONY: demo test lint format venv lock serve serve-demo bench clean
 
 $(VENV)/.installed: requirements/dev.txt
 	@PYTHON="$(PYTHON)" VENV="$(VENV)" bin/bootstrap
@@ -21,7 +21,10 @@ demo: venv ## set up and serve the site + background worker with demo content on
 	$(PY) manage.py ensure_demo_admin
 	PORT=$(PORT) PY=$(PY) bin/serve-demo
 
-serve: venv ## serve without (re)loading the demo content
+serve: venv ## the production configuration (gunicorn + task workers) on 127.0.0.1:$(PORT); needs SECRET_KEY, ALLOWED_HOSTS, FIELD_ENCRYPTION_KEYS, DATABASE_URL
+	DJANGO_SETTINGS_MODULE=clinicsite.settings.production PORT=$(PORT) PY=$(PY) bin/serve
+
+serve-demo: venv ## serve the demo again without reloading its content
 	PORT=$(PORT) PY=$(PY) bin/serve-demo
 
 test: venv ## the whole suite (browser tests included); DATABASE_URL=postgresql://… for PostgreSQL
@@ -46,8 +49,8 @@ lock: ## re-pin requirements/*.txt from pyproject.toml (no index URLs are record
 	uv pip compile pyproject.toml -o requirements/base.txt --python-version 3.11 --no-header --exclude-newer $(LOCK_DATE)
 	uv pip compile pyproject.toml --group dev -o requirements/dev.txt --python-version 3.11 --no-header --exclude-newer $(LOCK_DATE)
 
-bench: venv ## benchmarks (not part of `make test`); results go to bench/results/
-	$(PY) bench/article_render.py
+bench: venv ## the site under load vs nginx static, on PostgreSQL and SQLite (not part of `make test`); results in bench/results/
+	$(PY) bench/site.py
 
 clean:
 	rm -rf $(VENV) var
