@@ -2,8 +2,8 @@
 
 Every status change goes through ``_transition`` (checked against
 ``Application.TRANSITIONS``) and every decryption of health data writes an audit entry.
-Mail and tasks are queued with ``transaction.on_commit`` so nothing is sent for a write that
-rolled back.
+Mail and tasks are queued with ``core.mail.enqueue_after_commit``, so nothing is sent for a
+write that rolled back and nothing is lost for one that committed.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from clinicsite.clinic.models import Condition, TreatmentProtocol
 from clinicsite.core import audit, crypto
+from clinicsite.core.mail import enqueue_after_commit
 
 from . import storage
 from .models import (
@@ -187,7 +188,7 @@ def application_submit(
         MedicalRecord.objects.filter(draft=draft).update(application=application, draft=None)
         draft.delete()
         audit.record(action="application.submitted", obj=application, request=request)
-        transaction.on_commit(lambda: notify_intake.enqueue(application.pk))
+        enqueue_after_commit(notify_intake, application.pk)
     return application
 
 
@@ -313,8 +314,7 @@ def application_decide(
                 application=application, author=actor, body=override_reason,
                 kind=ClinicianNote.Kind.OVERRIDE, request=request,
             )  # fmt: skip
-        pk = application.pk
-        transaction.on_commit(lambda: send_decision_email.enqueue(pk))
+        enqueue_after_commit(send_decision_email, application.pk)
     return application
 
 

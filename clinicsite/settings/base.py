@@ -172,8 +172,6 @@ NEWSLETTER_SIGNUPS_PER_IP_HOUR = env_int("NEWSLETTER_SIGNUPS_PER_IP_HOUR", 20)
 NEWSLETTER_MAILS_PER_ADDRESS_DAY = env_int("NEWSLETTER_MAILS_PER_ADDRESS_DAY", 3)
 NEWSLETTER_BATCH_SIZE = env_int("NEWSLETTER_BATCH_SIZE", 200)
 NEWSLETTER_SENDERS = env_int("NEWSLETTER_SENDERS", 2)  # parallel send tasks per digest
-NEWSLETTER_RETRY_SECONDS = env_int("NEWSLETTER_RETRY_SECONDS", 15)  # first back-off; doubles
-NEWSLETTER_RETRY_MAX_SECONDS = env_int("NEWSLETTER_RETRY_MAX_SECONDS", 600)
 NEWSLETTER_CLAIM_TIMEOUT_SECONDS = 600  # a worker's claim older than this was lost in a crash
 # Staff who can read health data are logged out after this many idle seconds.
 HEALTH_DATA_IDLE_SECONDS = env_int("HEALTH_DATA_IDLE_SECONDS", 15 * 60)
@@ -229,6 +227,10 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
+
+# A mail server that is down or answers 4xx: mail tasks retry after 15 s, doubling, at most 10 min.
+MAIL_RETRY_SECONDS = env_int("MAIL_RETRY_SECONDS", 15)
+MAIL_RETRY_MAX_SECONDS = env_int("MAIL_RETRY_MAX_SECONDS", 600)
 
 # --- Health-data encryption: Fernet keys, newest first (see docs/operations.md) ---
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
