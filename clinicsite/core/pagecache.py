@@ -13,6 +13,7 @@ gunicorn worker on one machine sees the same generation).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from typing import Any
@@ -42,6 +43,18 @@ def bump_generation(**kwargs: Any) -> None:
 
 def _generation() -> int:
     return _cache().get_or_set(GENERATION_KEY, 1, None)
+
+
+@functools.cache
+def release() -> str:
+    """A fingerprint of the code and templates this process runs, part of every cache key, so a
+    deployment never serves pages rendered by the previous release (computed once at start)."""
+    digest = hashlib.sha256()
+    for path in sorted(settings.PROJECT_DIR.rglob("*")):
+        if path.suffix in {".py", ".html", ".txt", ".css", ".js", ".svg"} and path.is_file():
+            stat = path.stat()
+            digest.update(f"{path}:{stat.st_mtime_ns}:{stat.st_size}".encode())
+    return digest.hexdigest()[:12]
 
 
 def _cacheable_request(request: HttpRequest) -> bool:
@@ -77,7 +90,7 @@ class AnonymousPageCacheMiddleware:
             host = request.get_host()
         except DisallowedHost:
             return self.get_response(request)  # let Django answer 400 as usual
-        raw = f"{_generation()}|{request.scheme}|{host}|{request.path}"
+        raw = f"{release()}|{_generation()}|{request.scheme}|{host}|{request.path}"
         key = "page-cache:" + hashlib.sha256(raw.encode()).hexdigest()
         cache = _cache()
         cached = cache.get(key)

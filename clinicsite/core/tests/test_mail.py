@@ -73,6 +73,7 @@ def test_a_permanent_failure_is_not_retried(smtp, settings):
 def test_with_the_database_backend_the_task_commits_and_rolls_back_with_the_data(settings):
     settings.TASKS = DB_TASKS
     subscriber = Subscriber.objects.create(email="ned@example.org", language="en")
+
     def failing_request():
         with transaction.atomic():
             enqueue_after_commit(send_list_notice, subscriber.pk, "confirm")
