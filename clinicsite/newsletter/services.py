@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -108,7 +108,13 @@ def subscriber_signup(
     subscriber = Subscriber.objects.select_for_update().filter(email__iexact=email).first()
     version = consent.CURRENT
     if subscriber is None:
-        subscriber = Subscriber.objects.create(email=email, language=language)
+        try:
+            with transaction.atomic():  # two sign-ups of a new address at the same moment
+                subscriber = Subscriber.objects.create(email=email, language=language)
+        except IntegrityError:
+            return subscriber_signup(
+                email=email, topics=topics, language=language, source=source, request=request
+            )
         subscriber.topics.set(topics)
         _event(
             subscriber, ConsentEvent.Kind.SIGNUP, ConsentEvent.Method.WEB_FORM,
