@@ -71,23 +71,36 @@ def registered_columns() -> list[Column]:
     return list(_COLUMNS)
 
 
+def _check_column(column: Column) -> int:
+    """Decrypt every value in one streamed query (a check needs no locks)."""
+    model = apps.get_model(column.model)
+    count = 0
+    values = model.objects.order_by("pk").values_list("pk", column.field)
+    for pk, token in values.iterator(chunk_size=500):
+        if token is None:  # a nullable column not filled yet
+            continue
+        try:
+            crypto.decrypt(bytes(token))
+        except crypto.InvalidToken as exc:
+            raise UnreadableCiphertext(f"{column.label} ({column.model} id {pk})") from exc
+        count += 1
+    return count
+
+
 def _rotate_column(column: Column, *, dry_run: bool) -> int:
+    if dry_run:
+        return _check_column(column)
     model = apps.get_model(column.model)
     count = 0
     for pk in model.objects.values_list("pk", flat=True).order_by("pk").iterator():
+        # Row by row under a lock, so a concurrent write is neither lost nor overwritten.
         with transaction.atomic():
             rows = model.objects.filter(pk=pk)
-            value = (rows if dry_run else rows.select_for_update()).values_list(
-                column.field, flat=True
-            )
-            token = value.first()
+            token = rows.select_for_update().values_list(column.field, flat=True).first()
             if token is None:  # a nullable column not filled yet (or the row just went)
                 continue
             try:
-                if dry_run:
-                    crypto.decrypt(bytes(token))
-                else:
-                    rows.update(**{column.field: crypto.rotate(bytes(token))})
+                rows.update(**{column.field: crypto.rotate(bytes(token))})
             except crypto.InvalidToken as exc:
                 raise UnreadableCiphertext(f"{column.label} ({column.model} id {pk})") from exc
             count += 1
