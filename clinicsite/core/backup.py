@@ -368,6 +368,7 @@ def _operator() -> str:
 
 
 def read_manifest(backup: Path) -> dict[str, Any]:
+    """The parsed manifest, or a ``BackupError`` saying why this is not a usable backup."""
     path = Path(backup) / MANIFEST
     try:
         manifest = json.loads(path.read_text())

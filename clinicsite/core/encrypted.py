@@ -68,6 +68,7 @@ def register_files(
 
 
 def registered_columns() -> list[Column]:
+    """A copy of the registry, so a test can compare it with the models' actual columns."""
     return list(_COLUMNS)
 
 
