@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "clinicsite.core.pagecache.AnonymousPageCacheMiddleware",  # first: hits skip the rest
     "django.middleware.security.SecurityMiddleware",
+    "clinicsite.core.middleware.SecurityHeadersMiddleware",  # before WhiteNoise: static too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -233,13 +234,36 @@ else:
 # --- Health-data encryption: Fernet keys, newest first (see docs/operations.md) ---
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 
-# --- Security headers (public pages: this origin only, no inline script or style) ---
+# --- Security headers (core/middleware.py lists which middleware sets which header) ---
+# Public pages: this origin only, no inline script or style, so no nonce (they are cached for
+# every visitor). The admin adds a per-request script nonce (core/csp.py).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"  # no other site may embed our pages, images, files
+# Browser features the site never uses, denied to every origin (an empty list); videos on
+# story pages may go full screen and picture-in-picture. Only names Chromium knows: unknown
+# ones (interest-cohort, ambient-light-sensor, bluetooth) only earn a console warning.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    **{
+        feature: []
+        for feature in (
+            "accelerometer", "autoplay", "browsing-topics", "camera", "display-capture", "encrypted-media", "gamepad",
+            "geolocation", "gyroscope", "hid", "identity-credentials-get", "idle-detection",
+            "local-fonts", "magnetometer", "microphone", "midi", "otp-credentials", "payment",
+            "publickey-credentials-create", "publickey-credentials-get", "screen-wake-lock",
+            "serial", "storage-access", "usb", "window-management", "xr-spatial-tracking",
+        )
+    },
+    "fullscreen": ["self"],
+    "picture-in-picture": ["self"],
+}  # fmt: skip
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: forms post the hidden field, the admin reads its token from
+# the page, and the newsletter sign-up is CSRF-exempt (docs/architecture.md).
+CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -269,6 +293,9 @@ WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILEMBEDS_FINDERS: list[dict] = []  # never call out to oEmbed providers
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# Staff avatars are never fetched from gravatar.com (it would send a hash of their address to
+# another origin on every admin page, and the CSP refuses other origins anyway).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAIL_USAGE_COUNT_ENABLED = False
 
