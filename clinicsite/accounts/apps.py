@@ -8,7 +8,11 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self) -> None:
+        from axes.signals import user_locked_out
+
+        from .lockout import record_lockout
         from .roles import ensure_roles
 
         # After every migrate, so permissions created by any app exist first.
         post_migrate.connect(ensure_roles, dispatch_uid="clinicsite.accounts.ensure_roles")
+        user_locked_out.connect(record_lockout, dispatch_uid="clinicsite.accounts.lockout_audit")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "axes",
     "csp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -72,6 +74,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "clinicsite.core.middleware.AdminContentSecurityPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a refused (locked-out) sign-in into its page
 ]
 
 ROOT_URLCONF = "clinicsite.urls"
@@ -132,6 +135,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "wagtailadmin_login"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses credentials while locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (django-axes, database handler so every app server sees the same count):
+# after LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
+# refused for LOGIN_COOLOFF_MINUTES (answer 429, even with the right password). Keyed on the
+# pair so nobody can lock a colleague out from elsewhere; the address is the one the audit log
+# trusts (nginx's X-Forwarded-For). Administrators see and lift lockouts under Settings.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "clinicsite.core.audit.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "clinicsite.accounts.lockout.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not kept with their address
+AXES_VERBOSE = False
 
 # --- Internationalisation ---
 LANGUAGE_CODE = "en-gb"
@@ -249,7 +269,8 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
     **{
         feature: []
         for feature in (
-            "accelerometer", "autoplay", "browsing-topics", "camera", "display-capture", "encrypted-media", "gamepad",
+            "accelerometer", "autoplay", "browsing-topics", "camera", "display-capture",
+            "encrypted-media", "gamepad",
             "geolocation", "gyroscope", "hid", "identity-credentials-get", "idle-detection",
             "local-fonts", "magnetometer", "microphone", "midi", "otp-credentials", "payment",
             "publickey-credentials-create", "publickey-credentials-get", "screen-wake-lock",
