@@ -198,8 +198,17 @@ NEWSLETTER_RETRY_MAX_SECONDS = env_int("NEWSLETTER_RETRY_MAX_SECONDS", 600)
 NEWSLETTER_CLAIM_TIMEOUT_SECONDS = 600  # a worker's claim older than this was lost in a crash
 # Staff who can read health data are logged out after this many idle seconds.
 HEALTH_DATA_IDLE_SECONDS = env_int("HEALTH_DATA_IDLE_SECONDS", 15 * 60)
+# Upload limits (docs/security-controls.md): every form takes one file of at most 10 MB
+# (applications, images, documents); the form fields may hold 5 MB; a whole upload request is
+# refused above 12 MB before it is read (core/uploads.py), like nginx's client_max_body_size.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2_000
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 12 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "clinicsite.core.uploads.RequestBodyLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 # --- Caches. "default": locmem, or Redis when REDIS_URL is set (shared by all app servers).
@@ -310,6 +319,7 @@ WAGTAILIMAGES_IMAGE_MODEL = "core.ClinicImage"
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
 WAGTAILDOCS_EXTENSIONS = ["pdf", "mp4", "webm", "vtt", "txt"]
+WAGTAILDOCS_MAX_UPLOAD_SIZE = env_int("DOCUMENT_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILEMBEDS_FINDERS: list[dict] = []  # never call out to oEmbed providers
