@@ -434,6 +434,7 @@ class Answer:
     location: str
     messages: list[str]
     text: str
+    script_src: str  # the script-src directive of its Content-Security-Policy
 
     def refused(self) -> bool:
         """403, 404 or a redirect to sign-in, the second factor or Wagtail's "no permission"."""
@@ -462,9 +463,10 @@ def ask(client: Client, url: str, *, post: bool = True) -> Answer:
         status=response.status_code,
         location=urlsplit(response.get("Location", "")).path,
         messages=[str(m) for m in get_messages(response.wsgi_request)],
-        text=""
-        if getattr(response, "streaming", False)
-        else response.content.decode(errors="replace"),
+        text="" if response.streaming else response.content.decode(errors="replace"),
+        script_src=" ".join(
+            d for d in response.get("Content-Security-Policy", "").split(";") if "script-src" in d
+        ),
     )
 
 
@@ -565,7 +567,8 @@ def test_the_walk_finds_wagtails_views_and_every_apps_admin_views():
 
 def test_the_superuser_reaches_every_admin_view(objects, people):
     """So a refusal below is a refusal: the filled-in URL works for someone allowed. Only GET
-    (a POST-only view answering 405 was reached), so nothing is deleted on the way."""
+    (a POST-only view answering 405 was reached), so nothing is deleted on the way. No
+    response's script-src allows inline code or eval."""
     superuser = people["superuser"]
     client = signed_in(superuser, second_factor=True)
     found = []
@@ -584,6 +587,10 @@ def test_the_superuser_reaches_every_admin_view(objects, people):
             ok = answer.status < 500 and not answer.refused()
         if not ok:
             found.append(f"{view.name} {url}: {answer}")
+        if not answer.script_src.strip().startswith("script-src 'self'"):
+            found.append(f"{view.name} {url}: no script-src 'self' in its CSP")
+        if "unsafe-inline" in answer.script_src or "unsafe-eval" in answer.script_src:
+            found.append(f"{view.name} {url}: {answer.script_src}")
     assert found == [], "\n".join(found)
 
 
