@@ -56,10 +56,10 @@ class AdminContentSecurityPolicyMiddleware:
 
     * ``script-src 'self' 'nonce-…'``: Wagtail's own inline scripts carry the nonce
       (``core/csp.py``); no ``'unsafe-inline'``. The nonce appears only when a script used it.
-    * ``style-src 'self' 'unsafe-inline'``: Draftail, the rich-text editor, inserts ``<style>``
-      elements from JavaScript that cannot carry a nonce. Styles cannot run code, and with
-      ``img-src``/``font-src``/``connect-src`` limited to this origin a style cannot send data
-      elsewhere.
+    * ``style-src 'self' 'unsafe-inline'`` once signed in: Draftail, the rich-text editor,
+      inserts ``<style>`` elements from JavaScript that cannot carry a nonce. Styles cannot run
+      code, and with ``img-src``/``font-src``/``connect-src`` limited to this origin a style
+      cannot send data elsewhere. The sign-in pages keep the strict ``'self'``.
     * ``img-src`` adds ``blob:`` for the previews of images being uploaded.
     * ``frame-src 'self'`` for the editor's live preview panel, and only the preview responses
       (Wagtail marks them ``X-Frame-Options: SAMEORIGIN``) get ``frame-ancestors 'self'``; a
@@ -86,11 +86,9 @@ class AdminContentSecurityPolicyMiddleware:
             response._csp_replace = {"frame-ancestors": [SELF]}
             return response
         # read by django-csp's middleware; NONCE is dropped when no script asked for one
-        response._csp_update = {
-            "script-src": [NONCE],
-            "style-src": [UNSAFE_INLINE],
-            "img-src": ["blob:"],
-        }
+        response._csp_update = {"script-src": [NONCE], "img-src": ["blob:"]}
+        if request.user.is_authenticated:  # the sign-in pages have no editor: strict styles
+            response._csp_update["style-src"] = [UNSAFE_INLINE]
         response._csp_replace = {"frame-src": [SELF]}
         if framed:  # other previews (StreamField blocks) are admin pages shown in a frame
             response._csp_replace["frame-ancestors"] = [SELF]

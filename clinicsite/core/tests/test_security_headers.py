@@ -132,10 +132,11 @@ def test_admin_inline_scripts_run_only_by_the_responses_nonce(admin_client, path
     assert _nonce(admin_client.get(path)) != nonce  # a new one for every response
 
 
-def test_admin_pages_without_inline_scripts_get_no_nonce(client):
+def test_the_sign_in_page_keeps_the_strict_policy(client):
     response = client.get("/admin/login/")
-    assert directives(response)["script-src"] == ["'self'"]
-    assert "nonce" not in response["Content-Security-Policy"]
+    policy = directives(response)
+    assert policy["script-src"] == ["'self'"]  # no inline script, so no nonce either
+    assert policy["style-src"] == ["'self'"]  # no rich-text editor before signing in
 
 
 def test_admin_styles_allow_inline_for_the_rich_text_editor_only_in_the_admin(admin_client):
