@@ -10,7 +10,12 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self) -> None:
+        from axes.signals import user_locked_out
+
+        from .lockout import record_lockout
+
         post_migrate.connect(_ensure_roles_once, dispatch_uid="clinicsite.accounts.ensure_roles")
+        user_locked_out.connect(record_lockout, dispatch_uid="clinicsite.accounts.lockout_audit")
 
 
 def _ensure_roles_once(sender: AppConfig, **kwargs: Any) -> None:
