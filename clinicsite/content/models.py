@@ -22,11 +22,21 @@ from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import TaggedItemBase
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Orderable, Page, Task, TaskState
+from wagtail.models import (
+    Orderable,
+    Page,
+    PageManager,
+    PageViewRestriction,
+    Task,
+    TaskState,
+)
+from wagtail.query import PageQuerySet
 from wagtail.search import index
+from wagtail.url_routing import RouteResult
 
 from clinicsite.clinic.models import ClinicSettings, Condition, TreatmentProtocol
 from clinicsite.clinic.questions import protocol_questions
+from clinicsite.core.pagecache import remember
 from clinicsite.core.storage import PrivateStorage
 from clinicsite.outcomes.selectors import card_for
 
@@ -105,6 +115,35 @@ class Person(index.Indexed, models.Model):
 # --- Shared page behaviour ---------------------------------------------------------------------
 
 
+def private_sections() -> list[tuple[str, int]]:
+    """(path, depth) of every page with a view restriction, read once per cache generation.
+
+    Wagtail reads the restrictions afresh each time ``.public()`` is called and again before
+    serving each page; saving or deleting a restriction bumps the generation.
+    """
+    return remember(
+        "private-sections",
+        lambda: list(PageViewRestriction.objects.values_list("page__path", "page__depth")),
+    )
+
+
+class ClinicPageQuerySet(PageQuerySet):
+    def private_q(self) -> models.Q:
+        """Wagtail's test for pages in a private section, from the remembered restrictions."""
+        q = models.Q()
+        for path, depth in private_sections():
+            q |= models.Q(path__startswith=path) & models.Q(depth__gte=depth)
+        return q if q else models.Q(pk__in=[])
+
+
+ClinicPageManager = PageManager.from_queryset(ClinicPageQuerySet)
+
+
+def _routes_itself(cls: type[Page] | None) -> bool:
+    """True for a page type with its own ``route`` (it must see the rest of the URL)."""
+    return cls is not None and cls.route not in (Page.route, BasePage.route)
+
+
 class BasePage(Page):
     """Open Graph and JSON-LD for every public page; subclasses say what they are about."""
 
@@ -119,8 +158,50 @@ class BasePage(Page):
 
     promote_panels = [*Page.promote_panels, FieldPanel("listing_image")]
 
+    objects = ClinicPageManager()
+
     class Meta:
         abstract = True
+
+    def route(self, request: HttpRequest, path_components: list[str]) -> RouteResult:
+        """Find the page a URL names with one query for every page on its path.
+
+        Wagtail's own ``route`` reads each child by slug and then its specific object: two
+        queries per URL segment. Here the pages below this one are read together by
+        ``url_path`` and only the last one's specific object is fetched. A page type with its
+        own ``route`` on the way still receives the rest of the URL, and if the stored URL
+        paths disagree with the tree, Wagtail's walk decides.
+        """
+        if not path_components:
+            return super().route(request, path_components)
+        prefixes, url_path = [], self.url_path
+        for component in path_components:
+            url_path += component + "/"
+            prefixes.append(url_path)
+        found = {
+            page.url_path: page
+            for page in Page.objects.filter(
+                url_path__in=prefixes, path__startswith=self.path, depth__gt=self.depth
+            )
+        }
+        parent: Page = self
+        for index_, url_path in enumerate(prefixes):
+            page = found.get(url_path)
+            if page is None or page.path[: -Page.steplen] != parent.path:
+                return super().route(request, path_components)  # raises Http404 if missing
+            page._cached_parent_obj = parent
+            remaining = path_components[index_ + 1 :]
+            if remaining and not _routes_itself(page.specific_class):
+                parent = page
+                continue
+            return page.specific.route(request, remaining)
+        raise AssertionError("unreachable")
+
+    def get_view_restrictions(self) -> models.QuerySet:
+        """No query at all while no page on the site is private (the usual case)."""
+        if not private_sections():
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()
 
     @property
     def summary_text(self) -> str:

@@ -9,30 +9,41 @@ the people, clinic facts and images that pages show, starts a new cache generati
 readers never see stale content for longer than one request. Configure the cache alias
 ``pages`` (Redis shared by all app servers in production; a file cache otherwise, so every
 gunicorn worker on one machine sees the same generation).
+
+The same generation keys smaller things that every visitor sees alike and that pages would
+otherwise fetch on every render (the navigation, the clinic's details, which sections are
+private, the newsletter box): ``remember`` keeps them in the default cache until the next
+generation.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import DisallowedHost
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import cc_delim_re
 
 GENERATION_KEY = "page-cache:generation"
 EXCLUDED_PREFIXES = ("/admin/", "/static/", "/media/", "/documents/", "/healthz")
+# An upper bound on how long remembered data lives even if no generation ever follows it (a
+# lost bump, or an entry written while the change that bumped was still uncommitted).
+REMEMBER_SECONDS = 3600
+
+T = TypeVar("T")
+_MISSING = object()
 
 
 def _cache():  # noqa: ANN202
     return caches["pages"]
 
 
-def bump_generation(**kwargs: Any) -> None:
-    """Invalidate every cached page (signal receiver; accepts and ignores signal arguments)."""
+def _increment() -> None:
     cache = _cache()
     try:
         cache.incr(GENERATION_KEY)
@@ -40,8 +51,33 @@ def bump_generation(**kwargs: Any) -> None:
         cache.set(GENERATION_KEY, 1, None)
 
 
-def _generation() -> int:
+def bump_generation(**kwargs: Any) -> None:
+    """Invalidate every cached page (signal receiver; accepts and ignores signal arguments).
+
+    Signals fire inside the saving transaction, before its commit: a reader in between still
+    sees the old rows and would cache them under the new generation. So the generation moves
+    again once the transaction commits (at once when there is none).
+    """
+    _increment()
+    transaction.on_commit(_increment)
+
+
+def generation() -> int:
+    """The current generation: anything cached under an older one is out of date."""
     return _cache().get_or_set(GENERATION_KEY, 1, None)
+
+
+def remember(key: str, build: Callable[[], T]) -> T:
+    """``build()``, computed once per generation and shared by every request and process that
+    uses the same default cache. Only for data that is the same for every visitor and whose
+    changes bump the generation (see ``signals.PAGE_CONTENT_MODELS``)."""
+    cache = caches["default"]
+    full_key = f"page-data:{generation()}:{key}"
+    value = cache.get(full_key, _MISSING)
+    if value is _MISSING:
+        value = build()
+        cache.set(full_key, value, REMEMBER_SECONDS)
+    return value
 
 
 def _cacheable_request(request: HttpRequest) -> bool:
@@ -77,7 +113,7 @@ class AnonymousPageCacheMiddleware:
             host = request.get_host()
         except DisallowedHost:
             return self.get_response(request)  # let Django answer 400 as usual
-        raw = f"{_generation()}|{request.scheme}|{host}|{request.path}"
+        raw = f"{generation()}|{request.scheme}|{host}|{request.path}"
         key = "page-cache:" + hashlib.sha256(raw.encode()).hexdigest()
         cache = _cache()
         cached = cache.get(key)

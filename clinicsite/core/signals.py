@@ -13,6 +13,7 @@ PAGE_CONTENT_MODELS = (
     "clinic.ClinicSettings",
     "core.ClinicImage",
     "wagtailcore.Site",
+    "wagtailcore.PageViewRestriction",  # which sections are private: menus and listings
     "wagtaildocs.Document",
 )
 
