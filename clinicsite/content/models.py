@@ -22,6 +22,7 @@ from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import TaggedItemBase
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
+from wagtail.images import get_image_model
 from wagtail.models import (
     Orderable,
     Page,
@@ -139,6 +140,30 @@ class ClinicPageQuerySet(PageQuerySet):
 ClinicPageManager = PageManager.from_queryset(ClinicPageQuerySet)
 
 
+# What content/includes/page_card.html shows of any page; page types add their summary field.
+CARD_FIELDS = ("title", "url_path", "search_description", "listing_image")
+CARD_RENDITION = "fill-480x270"  # keep in step with page_card.html
+
+# What a link to a page shows: its title and address.
+LINK_FIELDS = ("title", "url_path")
+
+# What routing needs of the pages along a URL (and templates of a page's parent, for links).
+ROUTE_FIELDS = ("title", "slug", "live", "url_path", "path", "depth", "numchild", "content_type")
+
+
+def _specific_for_serving(page: Page) -> Page:
+    """``page.specific``, with the related rows its template shows read in the same query."""
+    cls = page.specific_class
+    if cls is None or not issubclass(cls, BasePage):
+        return page.specific
+    if isinstance(page, cls) and not page.get_deferred_fields():
+        return page
+    specific = cls.objects.select_related(*cls.serve_select_related).get(pk=page.pk)
+    if "_cached_parent_obj" in page.__dict__:
+        specific._cached_parent_obj = page._cached_parent_obj
+    return specific
+
+
 def _routes_itself(cls: type[Page] | None) -> bool:
     """True for a page type with its own ``route`` (it must see the rest of the URL)."""
     return cls is not None and cls.route not in (Page.route, BasePage.route)
@@ -159,9 +184,32 @@ class BasePage(Page):
     promote_panels = [*Page.promote_panels, FieldPanel("listing_image")]
 
     objects = ClinicPageManager()
+    # ``route`` reads the page in full when it arrives deferred (core.WagtailSiteMiddleware).
+    reads_itself_when_routed = True
+    # Foreign keys the page's own template shows, fetched with the page when it is served.
+    serve_select_related: tuple[str, ...] = ("listing_image",)
+    # Fields a card of this page type shows besides CARD_FIELDS (its summary, its meta line);
+    # anything else a card reads would cost a query per card.
+    card_fields: tuple[str, ...] = ()
 
     class Meta:
         abstract = True
+
+    @classmethod
+    def cards(cls) -> ClinicPageQuerySet:
+        """Live, public pages of this type for a listing: only the columns a card shows, with
+        the listing image and its card rendition read for all cards at once, so a listing
+        costs the same few queries however many pages it shows."""
+        renditions = (
+            get_image_model().get_rendition_model().objects.filter(filter_spec=CARD_RENDITION)
+        )
+        return (
+            cls.objects.live()
+            .public()
+            .only(*CARD_FIELDS, *cls.card_fields)
+            .select_related("listing_image")
+            .prefetch_related(models.Prefetch("listing_image__renditions", queryset=renditions))
+        )
 
     def route(self, request: HttpRequest, path_components: list[str]) -> RouteResult:
         """Find the page a URL names with one query for every page on its path.
@@ -173,6 +221,8 @@ class BasePage(Page):
         paths disagree with the tree, Wagtail's walk decides.
         """
         if not path_components:
+            if self.get_deferred_fields():  # the site's root page, so far only a router
+                return super(BasePage, _specific_for_serving(self)).route(request, [])
             return super().route(request, path_components)
         prefixes, url_path = [], self.url_path
         for component in path_components:
@@ -182,7 +232,7 @@ class BasePage(Page):
             page.url_path: page
             for page in Page.objects.filter(
                 url_path__in=prefixes, path__startswith=self.path, depth__gt=self.depth
-            )
+            ).only(*ROUTE_FIELDS)
         }
         parent: Page = self
         for index_, url_path in enumerate(prefixes):
@@ -194,7 +244,7 @@ class BasePage(Page):
             if remaining and not _routes_itself(page.specific_class):
                 parent = page
                 continue
-            return page.specific.route(request, remaining)
+            return _specific_for_serving(page).route(request, remaining)
         raise AssertionError("unreachable")
 
     def get_view_restrictions(self) -> models.QuerySet:
@@ -280,21 +330,30 @@ class HomePage(BasePage):
 
     parent_page_types = ["wagtailcore.Page"]
     max_count = 1
+    serve_select_related = ("listing_image", "hero_image")
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
-        context["latest_articles"] = (
-            ArticlePage.objects.live()
-            .public()
-            .select_related("listing_image", "author")
-            .order_by("-date_published")[:3]
-        )
-        context["conditions"] = ConditionPage.objects.live().public().order_by("title")
+        # Served, the page comes with its images (``serve_select_related``); a preview reads
+        # both in one query.
+        wanted = {
+            pk
+            for pk, name in (
+                (self.hero_image_id, "hero_image"),
+                (self.listing_image_id, "listing_image"),
+            )
+            if pk and not self._meta.get_field(name).is_cached(self)
+        }
+        if wanted:
+            images = get_image_model().objects.in_bulk(wanted)
+            if self.hero_image_id in images:
+                self.hero_image = images[self.hero_image_id]
+            if self.listing_image_id in images:
+                self.listing_image = images[self.listing_image_id]
+        context["latest_articles"] = ArticlePage.cards().order_by("-date_published")[:3]
+        context["conditions"] = ConditionPage.cards().order_by("title")
         context["stories"] = current_stories(
-            PatientStoryPage.objects.live()
-            .public()
-            .select_related("listing_image", "condition")
-            .order_by("-first_published_at")
+            PatientStoryPage.cards().select_related("condition").order_by("-first_published_at")
         )[:3]
         return context
 
@@ -332,13 +391,7 @@ class ArticleIndexPage(BasePage):
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
-        articles = (
-            ArticlePage.objects.child_of(self)
-            .live()
-            .public()
-            .select_related("listing_image", "author")
-            .order_by("-date_published", "-pk")
-        )
+        articles = ArticlePage.cards().child_of(self).order_by("-date_published", "-pk")
         tag = request.GET.get("tag", "")[:100]
         if tag:
             articles = articles.filter(tags__name=tag)
@@ -430,6 +483,13 @@ class ArticlePage(MedicalReviewMixin, BasePage):
 
     parent_page_types = ["content.ArticleIndexPage"]
     subpage_types: list[str] = []
+    serve_select_related = (
+        "listing_image",
+        "hero_image",
+        "author__photo",
+        "medical_reviewer__photo",
+    )
+    card_fields = ("lede", "date_published")
 
     def clean(self) -> None:
         super().clean()
@@ -449,15 +509,25 @@ class ArticlePage(MedicalReviewMixin, BasePage):
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
-        # Author and reviewer with their photos in one query, not four.
-        people = Person.objects.select_related("photo").in_bulk(
-            {pk for pk in (self.author_id, self.medical_reviewer_id) if pk}
+        # Served pages come with author and reviewer (``serve_select_related``); a preview
+        # reads both with their photos in one query, not four.
+        missing = {
+            pk
+            for pk, name in (
+                (self.author_id, "author"),
+                (self.medical_reviewer_id, "medical_reviewer"),
+            )
+            if pk and not self._meta.get_field(name).is_cached(self)
+        }
+        if missing:
+            people = Person.objects.select_related("photo").in_bulk(missing)
+            if self.author_id in people:
+                self.author = people[self.author_id]
+            if self.medical_reviewer_id in people:
+                self.medical_reviewer = people[self.medical_reviewer_id]
+        context["condition_pages"] = list(
+            self.related_conditions.live().public().only(*LINK_FIELDS)
         )
-        if self.author_id in people:
-            self.author = people[self.author_id]
-        if self.medical_reviewer_id in people:
-            self.medical_reviewer = people[self.medical_reviewer_id]
-        context["condition_pages"] = list(self.related_conditions.live().public())
         return context
 
     def json_ld(self, request: HttpRequest) -> dict[str, Any] | None:
@@ -500,9 +570,7 @@ class ConditionIndexPage(BasePage):
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
-        context["condition_pages"] = (
-            ConditionPage.objects.child_of(self).live().public().order_by("title")
-        )
+        context["condition_pages"] = ConditionPage.cards().child_of(self).order_by("title")
         return context
 
 
@@ -533,6 +601,8 @@ class ConditionPage(MedicalReviewMixin, BasePage):
 
     parent_page_types = ["content.ConditionIndexPage"]
     subpage_types: list[str] = []
+    serve_select_related = ("listing_image", "condition", "medical_reviewer")
+    card_fields = ("summary",)
 
     def clean(self) -> None:
         super().clean()
@@ -557,17 +627,11 @@ class ConditionPage(MedicalReviewMixin, BasePage):
             for protocol in self.protocols
         ]
         context["articles"] = (
-            ArticlePage.objects.live()
-            .public()
-            .filter(related_conditions=self)
-            .select_related("listing_image")
-            .order_by("-date_published")[:6]
+            ArticlePage.cards().filter(related_conditions=self).order_by("-date_published")[:6]
         )
         context["stories"] = current_stories(
-            PatientStoryPage.objects.live()
-            .public()
+            PatientStoryPage.cards()
             .filter(condition_id=self.condition_id)
-            .select_related("listing_image")
             .order_by("-first_published_at")
         )[:3]
         return context
@@ -674,10 +738,9 @@ class StoryIndexPage(BasePage):
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
         context["stories"] = current_stories(
-            PatientStoryPage.objects.child_of(self)
-            .live()
-            .public()
-            .select_related("listing_image", "condition")
+            PatientStoryPage.cards()
+            .child_of(self)
+            .select_related("condition")
             .order_by("-first_published_at")
         )
         return context
@@ -806,6 +869,8 @@ class PatientStoryPage(BasePage):
 
     parent_page_types = ["content.StoryIndexPage"]
     subpage_types: list[str] = []
+    serve_select_related = ("listing_image", "condition")
+    card_fields = ("summary", "condition")
 
     class Meta:
         permissions = [("view_testimonial_release", "Can open signed testimonial releases")]
@@ -895,7 +960,11 @@ class PatientStoryPage(BasePage):
             condition_id=self.condition_id, protocol_id=self.protocol_id
         )
         context["condition_page"] = (
-            ConditionPage.objects.live().public().filter(condition_id=self.condition_id).first()
+            ConditionPage.objects.live()
+            .public()
+            .filter(condition_id=self.condition_id)
+            .only(*LINK_FIELDS)
+            .first()
         )
         return context
 
