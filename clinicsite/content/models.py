@@ -7,6 +7,8 @@ rules, then methods.
 from __future__ import annotations
 
 import datetime
+import hashlib
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,7 +17,7 @@ from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
 
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -140,6 +142,15 @@ class ClinicPageQuerySet(PageQuerySet):
 ClinicPageManager = PageManager.from_queryset(ClinicPageQuerySet)
 
 
+def lazily(build: Callable[[], Iterable[Any]]) -> Any:
+    """A list that is built the first time a template uses it.
+
+    Listings sit inside ``{% remember %}`` fragments: while the fragment is remembered, its
+    queryset is never built or run.
+    """
+    return SimpleLazyObject(lambda: list(build()))
+
+
 # What content/includes/page_card.html shows of any page; page types add their summary field.
 CARD_FIELDS = ("title", "url_path", "search_description", "listing_image")
 CARD_RENDITION = "fill-480x270"  # keep in step with page_card.html
@@ -158,7 +169,10 @@ def _specific_for_serving(page: Page) -> Page:
         return page.specific
     if isinstance(page, cls) and not page.get_deferred_fields():
         return page
-    specific = cls.objects.select_related(*cls.serve_select_related).get(pk=page.pk)
+    queryset = cls.objects.all()
+    if cls.serve_select_related:  # select_related() without names would follow every key
+        queryset = queryset.select_related(*cls.serve_select_related)
+    specific = queryset.get(pk=page.pk)
     if "_cached_parent_obj" in page.__dict__:
         specific._cached_parent_obj = page._cached_parent_obj
     return specific
@@ -186,8 +200,10 @@ class BasePage(Page):
     objects = ClinicPageManager()
     # ``route`` reads the page in full when it arrives deferred (core.WagtailSiteMiddleware).
     reads_itself_when_routed = True
-    # Foreign keys the page's own template shows, fetched with the page when it is served.
-    serve_select_related: tuple[str, ...] = ("listing_image",)
+    # Foreign keys the page's template shows on every render, fetched with the page when it is
+    # served. Those shown only inside ``{% remember %}`` fragments (the listing image in the
+    # page's metadata, heroes, people's boxes) are read when the fragment is rendered.
+    serve_select_related: tuple[str, ...] = ()
     # Fields a card of this page type shows besides CARD_FIELDS (its summary, its meta line);
     # anything else a card reads would cost a query per card.
     card_fields: tuple[str, ...] = ()
@@ -216,7 +232,8 @@ class BasePage(Page):
 
         Wagtail's own ``route`` reads each child by slug and then its specific object: two
         queries per URL segment. Here the pages below this one are read together by
-        ``url_path`` and only the last one's specific object is fetched. A page type with its
+        ``url_path`` (and remembered for the cache generation) and only the last one's
+        specific object is fetched. A page type with its
         own ``route`` on the way still receives the rest of the URL, and if the stored URL
         paths disagree with the tree, Wagtail's walk decides.
         """
@@ -228,12 +245,17 @@ class BasePage(Page):
         for component in path_components:
             url_path += component + "/"
             prefixes.append(url_path)
-        found = {
-            page.url_path: page
-            for page in Page.objects.filter(
-                url_path__in=prefixes, path__startswith=self.path, depth__gt=self.depth
-            ).only(*ROUTE_FIELDS)
-        }
+        below = Page.objects.filter(
+            url_path__in=prefixes, path__startswith=self.path, depth__gt=self.depth
+        ).only(*ROUTE_FIELDS)
+        # Remembered for published URLs only: publishing, moving or unpublishing a page bumps
+        # the generation, and URLs nobody published must not fill the cache.
+        found = remember(
+            "route:"
+            + hashlib.sha256(f"{self.path}|{'/'.join(path_components)}".encode()).hexdigest(),
+            lambda: {page.url_path: page for page in below},
+            keep=lambda pages: len(pages) == len(prefixes),
+        )
         parent: Page = self
         for index_, url_path in enumerate(prefixes):
             page = found.get(url_path)
@@ -268,6 +290,8 @@ class BasePage(Page):
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
         context["clinic"] = ClinicSettings.for_request(request)
+        # Listings of stories depend on the date (consent lapses): remembered parts vary on it.
+        context["today"] = timezone.localdate()
         return context
 
 
@@ -330,31 +354,18 @@ class HomePage(BasePage):
 
     parent_page_types = ["wagtailcore.Page"]
     max_count = 1
-    serve_select_related = ("listing_image", "hero_image")
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
-        # Served, the page comes with its images (``serve_select_related``); a preview reads
-        # both in one query.
-        wanted = {
-            pk
-            for pk, name in (
-                (self.hero_image_id, "hero_image"),
-                (self.listing_image_id, "listing_image"),
-            )
-            if pk and not self._meta.get_field(name).is_cached(self)
-        }
-        if wanted:
-            images = get_image_model().objects.in_bulk(wanted)
-            if self.hero_image_id in images:
-                self.hero_image = images[self.hero_image_id]
-            if self.listing_image_id in images:
-                self.listing_image = images[self.listing_image_id]
-        context["latest_articles"] = ArticlePage.cards().order_by("-date_published")[:3]
-        context["conditions"] = ConditionPage.cards().order_by("title")
-        context["stories"] = current_stories(
-            PatientStoryPage.cards().select_related("condition").order_by("-first_published_at")
-        )[:3]
+        context["latest_articles"] = lazily(
+            lambda: ArticlePage.cards().order_by("-date_published")[:3]
+        )
+        context["conditions"] = lazily(lambda: ConditionPage.cards().order_by("title"))
+        context["stories"] = lazily(
+            lambda: current_stories(
+                PatientStoryPage.cards().select_related("condition").order_by("-first_published_at")
+            )[:3]
+        )
         return context
 
     def json_ld(self, request: HttpRequest) -> dict[str, Any] | None:
@@ -483,12 +494,7 @@ class ArticlePage(MedicalReviewMixin, BasePage):
 
     parent_page_types = ["content.ArticleIndexPage"]
     subpage_types: list[str] = []
-    serve_select_related = (
-        "listing_image",
-        "hero_image",
-        "author__photo",
-        "medical_reviewer__photo",
-    )
+    serve_select_related = ("author", "medical_reviewer")  # byline and review dates
     card_fields = ("lede", "date_published")
 
     def clean(self) -> None:
@@ -525,8 +531,8 @@ class ArticlePage(MedicalReviewMixin, BasePage):
                 self.author = people[self.author_id]
             if self.medical_reviewer_id in people:
                 self.medical_reviewer = people[self.medical_reviewer_id]
-        context["condition_pages"] = list(
-            self.related_conditions.live().public().only(*LINK_FIELDS)
+        context["condition_pages"] = lazily(
+            lambda: self.related_conditions.live().public().only(*LINK_FIELDS)
         )
         return context
 
@@ -601,7 +607,7 @@ class ConditionPage(MedicalReviewMixin, BasePage):
 
     parent_page_types = ["content.ConditionIndexPage"]
     subpage_types: list[str] = []
-    serve_select_related = ("listing_image", "condition", "medical_reviewer")
+    serve_select_related = ("medical_reviewer",)  # review dates
     card_fields = ("summary",)
 
     def clean(self) -> None:
@@ -622,18 +628,24 @@ class ConditionPage(MedicalReviewMixin, BasePage):
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
         evidence_url = "#evidence-heading" if self.evidence else ""
-        context["protocol_questions"] = [
-            (protocol, protocol_questions(protocol, evidence_url=evidence_url))
-            for protocol in self.protocols
-        ]
-        context["articles"] = (
-            ArticlePage.cards().filter(related_conditions=self).order_by("-date_published")[:6]
+        context["protocol_questions"] = lazily(
+            lambda: [
+                (protocol, protocol_questions(protocol, evidence_url=evidence_url))
+                for protocol in self.protocols
+            ]
         )
-        context["stories"] = current_stories(
-            PatientStoryPage.cards()
-            .filter(condition_id=self.condition_id)
-            .order_by("-first_published_at")
-        )[:3]
+        context["articles"] = lazily(
+            lambda: (
+                ArticlePage.cards().filter(related_conditions=self).order_by("-date_published")[:6]
+            )
+        )
+        context["stories"] = lazily(
+            lambda: current_stories(
+                PatientStoryPage.cards()
+                .filter(condition_id=self.condition_id)
+                .order_by("-first_published_at")
+            )[:3]
+        )
         return context
 
     def json_ld(self, request: HttpRequest) -> dict[str, Any] | None:
@@ -869,7 +881,7 @@ class PatientStoryPage(BasePage):
 
     parent_page_types = ["content.StoryIndexPage"]
     subpage_types: list[str] = []
-    serve_select_related = ("listing_image", "condition")
+    serve_select_related = ("condition",)  # the facts in the header
     card_fields = ("summary", "condition")
 
     class Meta:
@@ -952,21 +964,29 @@ class PatientStoryPage(BasePage):
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
-        updates = list(self.updates.select_related("photo", "video"))
-        for update in updates:
-            update.page = self  # avoid a query per update for treatment_date
-        context["progress_updates"] = updates
+        context["progress_updates"] = lazily(self._progress_updates)
         context["outcome_card"] = card_for(
             condition_id=self.condition_id, protocol_id=self.protocol_id
         )
-        context["condition_page"] = (
-            ConditionPage.objects.live()
-            .public()
-            .filter(condition_id=self.condition_id)
-            .only(*LINK_FIELDS)
-            .first()
+        # The condition's page is linked from every story about it; publishing it bumps the
+        # generation.
+        context["condition_page"] = remember(
+            f"condition-page-link:{self.condition_id}",
+            lambda: (
+                ConditionPage.objects.live()
+                .public()
+                .filter(condition_id=self.condition_id)
+                .only(*LINK_FIELDS)
+                .first()
+            ),
         )
         return context
+
+    def _progress_updates(self) -> list[ProgressUpdate]:
+        updates = list(self.updates.select_related("photo", "video"))
+        for update in updates:
+            update.page = self  # avoid a query per update for treatment_date
+        return updates
 
 
 # --- Clinic profile ---------------------------------------------------------------------------

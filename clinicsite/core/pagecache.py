@@ -19,6 +19,7 @@ generation.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -37,6 +38,8 @@ REMEMBER_SECONDS = 3600
 
 T = TypeVar("T")
 _MISSING = object()
+# While a request is being handled, the generation it first read (see ``generation``).
+_request = threading.local()
 
 
 def _cache():  # noqa: ANN202
@@ -49,6 +52,7 @@ def _increment() -> None:
         cache.incr(GENERATION_KEY)
     except ValueError:
         cache.set(GENERATION_KEY, 1, None)
+    _request.generation = None
 
 
 def bump_generation(**kwargs: Any) -> None:
@@ -63,20 +67,45 @@ def bump_generation(**kwargs: Any) -> None:
 
 
 def generation() -> int:
-    """The current generation: anything cached under an older one is out of date."""
-    return _cache().get_or_set(GENERATION_KEY, 1, None)
+    """The current generation: anything cached under an older one is out of date.
+
+    A request reads it once (a page asks a dozen times, and with Redis each read is a round
+    trip); a bump in the same thread makes it read again. Outside requests (workers,
+    commands) every call reads the cache.
+    """
+    if getattr(_request, "active", False) and _request.generation is not None:
+        return _request.generation
+    value = _cache().get_or_set(GENERATION_KEY, 1, None)
+    if getattr(_request, "active", False):
+        _request.generation = value
+    return value
 
 
-def remember(key: str, build: Callable[[], T]) -> T:
+def request_started(**kwargs: Any) -> None:
+    """Signal receiver: a request begins, with no generation read yet."""
+    _request.active = True
+    _request.generation = None
+
+
+def request_finished(**kwargs: Any) -> None:
+    """Signal receiver: the request is over; what it read must not outlive it."""
+    _request.active = False
+    _request.generation = None
+
+
+def remember(key: str, build: Callable[[], T], keep: Callable[[T], bool] | None = None) -> T:
     """``build()``, computed once per generation and shared by every request and process that
     uses the same default cache. Only for data that is the same for every visitor and whose
-    changes bump the generation (see ``signals.PAGE_CONTENT_MODELS``)."""
+    changes bump the generation (see ``signals.PAGE_CONTENT_MODELS``). ``keep`` may refuse to
+    store a result (e.g. one derived from a URL nobody publishes, so that made-up URLs cannot
+    fill the cache)."""
     cache = caches["default"]
     full_key = f"page-data:{generation()}:{key}"
     value = cache.get(full_key, _MISSING)
     if value is _MISSING:
         value = build()
-        cache.set(full_key, value, REMEMBER_SECONDS)
+        if keep is None or keep(value):
+            cache.set(full_key, value, REMEMBER_SECONDS)
     return value
 
 

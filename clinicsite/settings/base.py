@@ -203,6 +203,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "clinicsite",
+            # Pages keep a few fragments each per cache generation (core.pagecache.remember);
+            # Django's default of 300 entries would have them evict each other.
+            "OPTIONS": {"MAX_ENTRIES": 5000},
         },
         "pages": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

@@ -17,6 +17,8 @@ from wagtail.models import Page, Site
 from clinicsite.core.pagecache import remember
 from clinicsite.core.templatetags.clinic_tags import jsonld
 
+from ..models import ClinicPageQuerySet
+
 register = template.Library()
 
 
@@ -45,10 +47,12 @@ def menu_items(context: dict[str, Any]) -> list[dict[str, str]]:
 def _menu_entries(site: Site, request: Any) -> list[tuple[str, str, str]]:
     """(title, url_path, url) of the site's top-level pages marked 'show in menus'."""
     pages = (
-        Page.objects.child_of(site.root_page)
+        ClinicPageQuerySet(Page)  # whatever their type; private sections as remembered
+        .child_of(site.root_page)
         .live()
         .public()
         .in_menu()
+        .order_by("path")
         .only("title", "url_path", "path", "depth")
     )
     return [(page.title, page.url_path, page.get_url(request)) for page in pages]

@@ -5,19 +5,32 @@ The page cache is off here, so every request renders and only the remembered dat
 stale.
 """
 
+import datetime
 import re
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from wagtail.models import Page, PageViewRestriction
+from wagtail.rich_text import RichText
 
 import pytest
 
 from clinicsite.clinic.models import ClinicSettings, Condition
-from clinicsite.content.models import ArticlePage, StoryIndexPage
+from clinicsite.content.models import (
+    CONSENT_VALID_MONTHS,
+    ArticlePage,
+    ConditionPage,
+    PatientStoryPage,
+    Person,
+    StoryIndexPage,
+    add_months,
+)
 from clinicsite.core import pagecache
 from clinicsite.newsletter.templatetags import newsletter_tags
+
+from .factories import draft_article
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +160,86 @@ def test_remembered_data_is_rebuilt_in_a_new_generation():
     assert pagecache.remember("test-key", build) == 1
     pagecache.bump_generation()
     assert pagecache.remember("test-key", build) == 2
+
+
+PAGES = [
+    "/",
+    "/articles/",
+    ARTICLE,
+    "/conditions/",
+    "/conditions/lupus/",
+    "/stories/",
+    "/stories/amaras-story/",
+    "/about/",
+    "/outcomes/",
+]
+
+
+def without_token(response):
+    return re.sub(r'name="form_token" value="[^"]+"', "", response.content.decode())
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_remembered_parts_render_exactly_what_a_fresh_render_shows(client, path):
+    fresh = without_token(client.get(path))
+    assert without_token(client.get(path)) == fresh
+    pagecache.bump_generation()
+    assert without_token(client.get(path)) == fresh
+
+
+def body_text(text):
+    return [("paragraph", RichText(f"<p>{text}</p>"))]
+
+
+def test_publishing_a_new_body_shows_it(client):
+    client.get(ARTICLE)
+    article = ArticlePage.objects.get(slug="can-stem-cells-help-lupus")
+    article.body = body_text("An entirely rewritten article body.")
+    article.save_revision().publish()
+    assert "An entirely rewritten article body." in client.get(ARTICLE).content.decode()
+
+
+def test_a_preview_shows_the_draft_not_the_remembered_live_page(client):
+    live = client.get(ARTICLE).content.decode()
+    article = ArticlePage.objects.get(slug="can-stem-cells-help-lupus")
+    article.body = body_text("A draft nobody has published.")
+    draft = article.save_revision().as_object()
+    preview = draft.make_preview_request().content.decode()
+    assert "A draft nobody has published." in preview
+    assert "A draft nobody has published." not in client.get(ARTICLE).content.decode()
+    assert client.get(ARTICLE).content.decode().count("<p>") == live.count("<p>")
+
+
+def test_editing_a_person_changes_their_box(client):
+    assert "Consultant in lupus care" not in client.get(ARTICLE).content.decode()
+    person = Person.objects.get(name="Dr Miriam Okafor")
+    person.job_title = "Consultant in lupus care"
+    person.save()
+    assert '<p class="person-box__title">Consultant in lupus care</p>' in (
+        client.get(ARTICLE).content.decode()
+    )
+
+
+def test_a_new_article_joins_the_listings_that_show_it(client):
+    for path in ("/", "/conditions/lupus/", "/articles/"):
+        assert "A newly published article" not in client.get(path).content.decode()
+    article = draft_article(title="A newly published article", slug="newly-published")
+    article.related_conditions = [ConditionPage.objects.get(slug="lupus")]
+    article.save_revision().publish()
+    for path in ("/", "/conditions/lupus/", "/articles/"):
+        assert "A newly published article" in client.get(path).content.decode(), path
+
+
+def test_a_story_leaves_the_listings_the_day_its_consent_lapses(client, monkeypatch):
+    today = datetime.date(2026, 3, 10)
+    PatientStoryPage.objects.filter(slug="amaras-story").update(
+        consent_confirmed_on=add_months(today, -CONSENT_VALID_MONTHS) + datetime.timedelta(days=1)
+    )  # no signal: only the date moves on
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: today)
+    assert b"/stories/amaras-story/" in client.get("/").content
+    assert b"/stories/amaras-story/" in client.get("/conditions/lupus/").content
+    monkeypatch.setattr(
+        timezone, "localdate", lambda *args, **kwargs: today + datetime.timedelta(days=1)
+    )
+    assert b"/stories/amaras-story/" not in client.get("/").content
+    assert b"/stories/amaras-story/" not in client.get("/conditions/lupus/").content
