@@ -12,6 +12,7 @@ PAGE_CONTENT_MODELS = (
     "content.Person",
     "clinic.Condition",
     "clinic.TreatmentProtocol",
+    "clinic.Criterion",  # screening rules are remembered too (applications.services)
     "clinic.ClinicSettings",
     "core.ClinicImage",
     "wagtailcore.Site",
