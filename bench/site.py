@@ -5,8 +5,9 @@ Run by hand, never in the test suite. For each database (BENCH_DATABASES, defaul
 
 1. sets up the production configuration with dummy secrets and the demo content, and serves it
    with `bin/serve` (gunicorn gthread + task worker) on 127.0.0.1;
-2. starts nginx with two servers: a static snapshot of the lupus article, and the deployment's
-   reverse proxy with its one-second micro-cache (docs/operations.md) in front of gunicorn;
+2. starts nginx (`bin/nginx-front`) with two servers: the deployment's reverse proxy with its
+   one-second micro-cache (docs/operations.md) in front of gunicorn, and a static snapshot of
+   the lupus article;
 3. drives each scenario with wrk (BENCH_SECONDS, default 10 s, 32 connections), alternating
    with the static snapshot, three rounds, and reports req/s, p50, p99 and the share of nginx's
    req/s measured in the same round: the article through the deployment (nginx micro-cache),
@@ -115,43 +116,6 @@ def wrk(url: str) -> dict[str, float]:
         "p99_ms": round(latency("99"), 2),
         "errors": int(errors.group(1)) if errors else 0,
     }
-
-
-def nginx_conf(var: Path, static_port: int, proxy_port: int, app_port: int) -> Path:
-    """The deployment's micro-cache (docs/operations.md) over plain HTTP, plus a static copy."""
-    conf = var / "nginx.conf"
-    user = "user root;" if os.geteuid() == 0 else ""  # workers must read the temp folder
-    conf.write_text(f"""
-{user} daemon off; worker_processes 2; pid {var}/nginx.pid; error_log {var}/nginx.err warn;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  keepalive_requests 100000;
-  proxy_cache_path {var}/nginx-cache levels=1:2 keys_zone=pages:10m max_size=200m inactive=10m;
-  map $http_cookie $skip_cache {{ default 0; "~(^|;\\s*)(__Host-)?sessionid=" 1; }}
-  upstream app {{ server 127.0.0.1:{app_port}; keepalive 32; }}
-  server {{ listen 127.0.0.1:{static_port}; root {var}/www; default_type text/html; }}
-  server {{
-    listen 127.0.0.1:{proxy_port};
-    location / {{
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-Proto https;
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_cache pages;
-      proxy_cache_methods GET HEAD;
-      proxy_cache_valid 200 1s;
-      proxy_cache_use_stale updating;
-      proxy_cache_lock on;
-      proxy_cache_bypass $skip_cache $args;
-      proxy_no_cache $skip_cache $args;
-    }}
-  }}
-}}
-""")
-    return conf
 
 
 def worker_rss_mb(master_pid: int) -> list[float]:
@@ -267,8 +231,11 @@ def run(engine: str) -> dict:
         wait_for(f"http://127.0.0.1:{plain_port}/healthz")
         with urllib.request.urlopen(f"http://127.0.0.1:{app_port}{ARTICLE}") as response:
             (var / "www" / "article.html").write_bytes(response.read())
-        conf = nginx_conf(var, static_port, proxy_port, app_port)
-        nginx = start(["nginx", "-c", str(conf)], env, var / "nginx.log")
+        nginx = start(
+            [str(ROOT / "bin" / "nginx-front"), str(var / "nginx"), str(proxy_port),
+             str(app_port), env["MEDIA_ROOT"], str(static_port), str(var / "www")],
+            env, var / "nginx.log",
+        )  # fmt: skip
         wait_for(f"http://127.0.0.1:{static_port}/article.html")
         wait_for(f"http://127.0.0.1:{proxy_port}{ARTICLE}")
         scenarios = {

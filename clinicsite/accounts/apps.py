@@ -1,4 +1,6 @@
-from django.apps import AppConfig
+from typing import Any
+
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 
 
@@ -8,7 +10,25 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self) -> None:
-        from .roles import ensure_roles
+        from axes.signals import user_locked_out
 
-        # After every migrate, so permissions created by any app exist first.
-        post_migrate.connect(ensure_roles, dispatch_uid="clinicsite.accounts.ensure_roles")
+        from .lockout import record_lockout
+
+        post_migrate.connect(_ensure_roles_once, dispatch_uid="clinicsite.accounts.ensure_roles")
+        user_locked_out.connect(record_lockout, dispatch_uid="clinicsite.accounts.lockout_audit")
+
+
+def _ensure_roles_once(sender: AppConfig, **kwargs: Any) -> None:
+    """Run ``ensure_roles`` after the last app's post_migrate, not after each of them.
+
+    post_migrate is sent once per installed app with models (28 of them), in INSTALLED_APPS
+    order, and each app's permissions are created by its own signal; by the last one every app
+    a role draws on has its permissions (``test_ensure_roles_is_idempotent`` fails otherwise).
+    Running at every signal cost ~9 s of each ``migrate`` (and of every restore, which ends
+    with one) to reach the same result.
+    """
+    from .roles import ensure_roles
+
+    with_models = [config for config in apps.get_app_configs() if config.models_module]
+    if with_models and sender is with_models[-1]:
+        ensure_roles(sender, **kwargs)

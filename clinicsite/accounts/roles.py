@@ -81,6 +81,8 @@ _MODEL_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         *_NEWSLETTER,
         ("content", "override_medical_review"),
         ("content", "view_testimonial_release"),
+        ("axes", "view_accessattempt"),  # sign-in lockouts: see them
+        ("axes", "delete_accessattempt"),  # and lift one
     ],
 }
 

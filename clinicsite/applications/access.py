@@ -46,6 +46,9 @@ def staff_view(*perms: str, second_factor: bool = False) -> Callable:
                 )
             return view(request, *args, **kwargs)
 
+        # what the view demands, for the admin access test generated from the URLconf
+        wrapped.required_permissions = perms  # type: ignore[attr-defined]
+        wrapped.second_factor = second_factor  # type: ignore[attr-defined]
         return wrapped
 
     return decorator

@@ -5,3 +5,24 @@ class ApplicationsConfig(AppConfig):
     name = "clinicsite.applications"
     label = "applications"
     verbose_name = "Applications"
+
+    def ready(self) -> None:
+        from clinicsite.core import encrypted
+
+        from . import storage
+
+        # Key rotation and the post-restore check walk these (core/encrypted.py).
+        encrypted.register_column("application answers", "applications.Application",
+                                  "answers_ciphertext")  # fmt: skip
+        encrypted.register_column("drafts", "applications.ApplicationDraft", "data_ciphertext")
+        encrypted.register_column("notes", "applications.ClinicianNote", "body_ciphertext")
+        encrypted.register_column("record names", "applications.MedicalRecord", "name_ciphertext")
+        encrypted.register_files(
+            "record files", names=_record_names, read=storage.read, write=storage.write
+        )
+
+
+def _record_names() -> list[str]:
+    from .models import MedicalRecord
+
+    return list(MedicalRecord.objects.order_by("pk").values_list("stored_name", flat=True))

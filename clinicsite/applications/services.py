@@ -1,9 +1,11 @@
-"""Writes (and audited reads) of applications: the only code that touches their ciphertext.
+"""Writes (and audited reads) of applications: the only code that hands out their health data
+in clear (key rotation and the restore check in ``core.encrypted`` decrypt only to re-encrypt
+or test a value, and return nothing).
 
 Every status change goes through ``_transition`` (checked against
 ``Application.TRANSITIONS``) and every decryption of health data writes an audit entry.
-Mail and tasks are queued with ``transaction.on_commit`` so nothing is sent for a write that
-rolled back.
+Mail and tasks are queued with ``core.mail.enqueue_after_commit``, so nothing is sent for a
+write that rolled back and nothing is lost for one that committed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import datetime
 import io
 import json
 import zipfile
-from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from clinicsite.clinic.models import Condition, TreatmentProtocol
 from clinicsite.core import audit, crypto
+from clinicsite.core.mail import enqueue_after_commit
 from clinicsite.core.pagecache import remember
 
 from . import storage
@@ -200,7 +202,7 @@ def application_submit(
         MedicalRecord.objects.filter(draft=draft).update(application=application, draft=None)
         draft.delete()
         audit.record(action="application.submitted", obj=application, request=request)
-        transaction.on_commit(lambda: notify_intake.enqueue(application.pk))
+        enqueue_after_commit(notify_intake, application.pk)
     return application
 
 
@@ -326,8 +328,7 @@ def application_decide(
                 application=application, author=actor, body=override_reason,
                 kind=ClinicianNote.Kind.OVERRIDE, request=request,
             )  # fmt: skip
-        pk = application.pk
-        transaction.on_commit(lambda: send_decision_email.enqueue(pk))
+        enqueue_after_commit(send_decision_email, application.pk)
     return application
 
 
@@ -403,42 +404,3 @@ def application_erase(
         )  # fmt: skip
         application.delete()
         transaction.on_commit(lambda: [storage.delete(name) for name in names])
-
-
-# --- key rotation -------------------------------------------------------------------------
-
-
-def _rotate_column(model: type, field: str, *, dry_run: bool) -> int:
-    count = 0
-    for pk in model.objects.values_list("pk", flat=True).iterator():
-        with transaction.atomic():
-            obj = model.objects.select_for_update().only("pk", field).get(pk=pk)
-            token = bytes(getattr(obj, field))
-            if not dry_run:
-                model.objects.filter(pk=pk).update(**{field: crypto.rotate(token)})
-            else:
-                crypto.decrypt(token)  # proves it is readable
-            count += 1
-    return count
-
-
-def rotate_all(
-    *, dry_run: bool = False, progress: Callable[[str], None] | None = None
-) -> dict[str, int]:
-    """Re-encrypt every ciphertext (columns and files) under the newest key."""
-    counts = {
-        "application answers": _rotate_column(Application, "answers_ciphertext", dry_run=dry_run),
-        "drafts": _rotate_column(ApplicationDraft, "data_ciphertext", dry_run=dry_run),
-        "notes": _rotate_column(ClinicianNote, "body_ciphertext", dry_run=dry_run),
-        "record names": _rotate_column(MedicalRecord, "name_ciphertext", dry_run=dry_run),
-    }
-    files = 0
-    for name in MedicalRecord.objects.values_list("stored_name", flat=True).iterator():
-        token = storage.read(name)
-        if dry_run:
-            crypto.decrypt(token)
-        else:
-            storage.write(name, crypto.rotate(token))
-        files += 1
-    counts["record files"] = files
-    return counts

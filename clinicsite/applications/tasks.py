@@ -8,13 +8,13 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from django_tasks import task
+from clinicsite.core.mail import mail_task
 
-from .models import Application
-from .signing import status_url
+from .models import Application, ApplicationDraft
+from .signing import resume_url, status_url
 
 
-@task()
+@mail_task
 def notify_intake(application_id: int) -> int:
     """Tell the intake group a new application arrived: a link to the queue, nothing else."""
     recipients = list(
@@ -33,7 +33,7 @@ def notify_intake(application_id: int) -> int:
     return send_mail("New application to review", body, None, recipients)
 
 
-@task()
+@mail_task
 def send_decision_email(application_id: int) -> int:
     """Tell the applicant a decision was made: only the signed status link."""
     application = Application.objects.filter(pk=application_id).first()
@@ -44,3 +44,15 @@ def send_decision_email(application_id: int) -> int:
         {"link": status_url(application), "reference": application.reference},
     )
     return send_mail("An update on your application", body, None, [application.email])
+
+
+@mail_task
+def send_resume_link(draft_id: str, address: str) -> int:
+    """The applicant's "continue later" link: the e-mail holds the link and nothing else."""
+    if not ApplicationDraft.objects.filter(pk=draft_id).exists():
+        return 0
+    body = render_to_string(
+        "applications/email/resume.txt",
+        {"link": resume_url(draft_id), "days": settings.APPLICATION_DRAFT_DAYS},
+    )
+    return send_mail("Continue your application", body, None, [address])

@@ -12,11 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -35,7 +32,8 @@ from .forms import (
 )
 from .models import Application, ApplicationDraft
 from .ratelimit import over_limit
-from .signing import read_resume_token, read_status_token, resume_url, status_url
+from .signing import read_resume_token, read_status_token, status_url
+from .tasks import send_resume_link
 from .uploads import check_upload
 
 SESSION_DRAFT = "applications.draft"
@@ -395,13 +393,8 @@ def save(request: HttpRequest) -> HttpResponse:
     form = SaveForm(request.POST)
     if not form.is_valid():
         return render(request, "applications/save.html", {"form": form}, status=400)
-    link = resume_url(str(draft.pk))
-    body = render_to_string(
-        "applications/email/resume.txt",
-        {"link": link, "days": settings.APPLICATION_DRAFT_DAYS},
-    )
     address = form.cleaned_data["email"]
-    transaction.on_commit(lambda: send_mail("Continue your application", body, None, [address]))
+    send_resume_link.enqueue(str(draft.pk), address)
     return render(request, "applications/saved.html", {"email": address})
 
 

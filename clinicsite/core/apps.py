@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from . import signals
+        from . import checks, csp, signals  # noqa: F401 - checks registers itself
 
         signals.connect()
+        csp.patch_wagtail_widgets()

@@ -1,40 +1,104 @@
-"""Security headers that differ between the public site and the Wagtail admin, and the
-request's Wagtail site found once per cache generation."""
+"""Security headers: the ones every response carries, and the admin's Content-Security-Policy.
+
+Where each header comes from (one list, so nothing is set twice):
+
+* ``SecurityMiddleware`` (settings ``SECURE_*``): ``X-Content-Type-Options``,
+  ``Referrer-Policy``, ``Cross-Origin-Opener-Policy``, HSTS in production.
+* ``XFrameOptionsMiddleware``: ``X-Frame-Options: DENY``.
+* ``SecurityHeadersMiddleware`` (below): ``Permissions-Policy`` and
+  ``Cross-Origin-Resource-Policy`` from ``settings.PERMISSIONS_POLICY`` and
+  ``settings.CROSS_ORIGIN_RESOURCE_POLICY``; it sits outside WhiteNoise so static files get them.
+* ``CSPMiddleware`` (django-csp, ``settings.CONTENT_SECURITY_POLICY``): the strict public policy,
+  adjusted for ``/admin/`` by ``AdminContentSecurityPolicyMiddleware``.
+
+Also ``WagtailSiteMiddleware``: the request's Wagtail site found once per cache generation.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port
 
 from wagtail.models import Site
 
-from csp.constants import SELF, UNSAFE_INLINE
+from csp.constants import HEADER, NONCE, SELF, UNSAFE_INLINE
 
+from .csp import nonces_from
 from .pagecache import EXCLUDED_PREFIXES, remember
+
+ADMIN_PREFIX = "/admin/"
+
+
+def permissions_policy(features: dict[str, list[str]]) -> str:
+    """``camera=(), fullscreen=(self)``: an empty list denies the feature to every origin."""
+    return ", ".join(f"{name}=({' '.join(allow)})" for name, allow in features.items())
+
+
+class SecurityHeadersMiddleware:
+    """Deny powerful browser features and cross-origin embedding of our resources everywhere.
+
+    Responses are cached whole by the page cache, so a cached page keeps these headers.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.headers = {
+            "Permissions-Policy": permissions_policy(settings.PERMISSIONS_POLICY),
+            "Cross-Origin-Resource-Policy": settings.CROSS_ORIGIN_RESOURCE_POLICY,
+        }
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        for name, value in self.headers.items():
+            response.headers.setdefault(name, value)
+        return response
 
 
 class AdminContentSecurityPolicyMiddleware:
-    """Loosen the CSP for the Wagtail admin only.
+    """The Wagtail admin's policy: the public one plus a per-request script nonce.
 
-    Public pages carry a strict same-origin policy with no inline code. Wagtail's admin
-    still relies on inline styles and scripts, so its pages get ``'unsafe-inline'`` for
-    those two directives — still same-origin only. Must sit after ``CSPMiddleware``.
+    * ``script-src 'self' 'nonce-…'``: Wagtail's own inline scripts carry the nonce
+      (``core/csp.py``); no ``'unsafe-inline'``. The nonce appears only when a script used it.
+    * ``style-src 'self' 'unsafe-inline'`` once signed in: Draftail, the rich-text editor,
+      inserts ``<style>`` elements from JavaScript that cannot carry a nonce. Styles cannot run
+      code, and with ``img-src``/``font-src``/``connect-src`` limited to this origin a style
+      cannot send data elsewhere. The sign-in pages keep the strict ``'self'``.
+    * ``img-src`` adds ``blob:`` for the previews of images being uploaded.
+    * ``frame-src 'self'`` for the editor's live preview panel, and only the preview responses
+      (Wagtail marks them ``X-Frame-Options: SAMEORIGIN``) get ``frame-ancestors 'self'``; a
+      page preview keeps the public policy it was rendered with.
+
+    Must sit after ``CSPMiddleware`` (which creates ``request.csp_nonce``).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if request.path.startswith("/admin/"):
-            response._csp_update = {  # read by django-csp's middleware
-                "script-src": [UNSAFE_INLINE],
-                "style-src": [UNSAFE_INLINE],
-                "img-src": ["blob:"],
-            }
+        if not request.path.startswith(ADMIN_PREFIX):
+            return self.get_response(request)
+        with nonces_from(lambda: str(request.csp_nonce)):
+            response = self.get_response(request)
+        framed = response.get("X-Frame-Options") == "SAMEORIGIN"  # set by Wagtail's previews
+        if framed and HEADER in response:
+            # A page preview: Wagtail renders it by running a dummy request for the page's
+            # public URL through the whole middleware stack, so it arrives with the public
+            # policy. Keep that policy (the editor sees what the public browser enforces) and
+            # only let the editor frame it.
+            del response[HEADER]
+            response._csp_replace = {"frame-ancestors": [SELF]}
+            return response
+        # read by django-csp's middleware; NONCE is dropped when no script asked for one
+        response._csp_update = {"script-src": [NONCE], "img-src": ["blob:"]}
+        if request.user.is_authenticated:  # the sign-in pages have no editor: strict styles
+            response._csp_update["style-src"] = [UNSAFE_INLINE]
+        response._csp_replace = {"frame-src": [SELF]}
+        if framed:  # other previews (StreamField blocks) are admin pages shown in a frame
+            response._csp_replace["frame-ancestors"] = [SELF]
         return response
 
 
@@ -66,6 +130,3 @@ class WagtailSiteMiddleware:
                 root.specific = root.specific_deferred
             request._wagtail_site = site
         return self.get_response(request)
-
-
-__all__ = ["SELF", "AdminContentSecurityPolicyMiddleware", "WagtailSiteMiddleware"]

@@ -18,6 +18,7 @@ generation.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections.abc import Callable
@@ -100,13 +101,25 @@ def remember(key: str, build: Callable[[], T], keep: Callable[[T], bool] | None 
     store a result (e.g. one derived from a URL nobody publishes, so that made-up URLs cannot
     fill the cache)."""
     cache = caches["default"]
-    full_key = f"page-data:{generation()}:{key}"
+    full_key = f"page-data:{release()}:{generation()}:{key}"
     value = cache.get(full_key, _MISSING)
     if value is _MISSING:
         value = build()
         if keep is None or keep(value):
             cache.set(full_key, value, REMEMBER_SECONDS)
     return value
+
+
+@functools.cache
+def release() -> str:
+    """A fingerprint of the code and templates this process runs, part of every cache key, so a
+    deployment never serves pages rendered by the previous release (computed once at start)."""
+    digest = hashlib.sha256()
+    for path in sorted(settings.PROJECT_DIR.rglob("*")):
+        if path.suffix in {".py", ".html", ".txt", ".css", ".js", ".svg"} and path.is_file():
+            stat = path.stat()
+            digest.update(f"{path}:{stat.st_mtime_ns}:{stat.st_size}".encode())
+    return digest.hexdigest()[:12]
 
 
 def _cacheable_request(request: HttpRequest) -> bool:
@@ -142,7 +155,7 @@ class AnonymousPageCacheMiddleware:
             host = request.get_host()
         except DisallowedHost:
             return self.get_response(request)  # let Django answer 400 as usual
-        raw = f"{generation()}|{request.scheme}|{host}|{request.path}"
+        raw = f"{release()}|{generation()}|{request.scheme}|{host}|{request.path}"
         key = "page-cache:" + hashlib.sha256(raw.encode()).hexdigest()
         cache = _cache()
         cached = cache.get(key)

@@ -25,6 +25,7 @@ from django.utils import timezone
 from clinicsite.applications.models import Application
 from clinicsite.clinic.models import TreatmentProtocol
 from clinicsite.core import audit, crypto
+from clinicsite.core.mail import enqueue_after_commit
 
 from .models import (
     AdverseEvent,
@@ -335,7 +336,7 @@ def adverse_event_report(
         description_ciphertext=_seal(description),
     )
     audit.record(action="adverse_event.reported", obj=event)
-    transaction.on_commit(lambda: alert_adverse_event.enqueue(event.pk))
+    enqueue_after_commit(alert_adverse_event, event.pk)
     return event
 
 
@@ -403,5 +404,5 @@ def escalate_unacknowledged(*, now: datetime.datetime | None = None, dry_run: bo
             ).update(status=AdverseEvent.Status.ESCALATED, escalated_at=now)
             if updated:
                 audit.record(action="adverse_event.escalated", obj=AdverseEvent(pk=pk))
-                transaction.on_commit(lambda pk=pk: escalate_adverse_event.enqueue(pk))
+                enqueue_after_commit(escalate_adverse_event, pk)
     return len(ids)

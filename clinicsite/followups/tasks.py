@@ -10,6 +10,8 @@ from django.urls import reverse
 
 from django_tasks import task
 
+from clinicsite.core.mail import mail_task
+
 from .models import AdverseEvent
 
 
@@ -19,7 +21,7 @@ def _event_link(event_id: int) -> str:
     )
 
 
-@task()
+@mail_task
 def alert_adverse_event(event_id: int) -> int:
     """Tell the treating clinician at once that a patient reported an adverse event."""
     event = (
@@ -38,7 +40,7 @@ def alert_adverse_event(event_id: int) -> int:
     )
 
 
-@task()
+@mail_task
 def escalate_adverse_event(event_id: int) -> int:
     """An event nobody acknowledged for 24 hours goes to every clinician."""
     recipients = list(

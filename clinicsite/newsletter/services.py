@@ -2,7 +2,7 @@
 
 Every status change goes through the ``TRANSITIONS`` of its model and leaves a ledger line
 (``ConsentEvent``) for subscribers or an audit entry for staff actions. Mail is queued with
-``transaction.on_commit``, so nothing is sent for a change that was rolled back.
+``core.mail.enqueue_after_commit``, so it exists exactly when the change was committed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -25,6 +25,7 @@ from wagtail.models import Page
 
 from clinicsite.clinic.models import Condition
 from clinicsite.core import audit
+from clinicsite.core.mail import enqueue_after_commit, is_transient
 from clinicsite.core.ratelimit import hit
 
 from . import consent, mail
@@ -107,7 +108,13 @@ def subscriber_signup(
     subscriber = Subscriber.objects.select_for_update().filter(email__iexact=email).first()
     version = consent.CURRENT
     if subscriber is None:
-        subscriber = Subscriber.objects.create(email=email, language=language)
+        try:
+            with transaction.atomic():  # two sign-ups of a new address at the same moment
+                subscriber = Subscriber.objects.create(email=email, language=language)
+        except IntegrityError:
+            return subscriber_signup(
+                email=email, topics=topics, language=language, source=source, request=request
+            )
         subscriber.topics.set(topics)
         _event(
             subscriber, ConsentEvent.Kind.SIGNUP, ConsentEvent.Method.WEB_FORM,
@@ -139,8 +146,7 @@ def subscriber_signup(
     if _may_mail(subscriber.email):
         from .tasks import send_list_notice
 
-        pk = subscriber.pk
-        transaction.on_commit(lambda: send_list_notice.enqueue(pk, notice))
+        enqueue_after_commit(send_list_notice, subscriber.pk, notice)
     return subscriber
 
 
@@ -203,8 +209,7 @@ def subscriber_resubscribe(*, subscriber: Subscriber, request: HttpRequest | Non
     if _may_mail(subscriber.email):
         from .tasks import send_list_notice
 
-        pk = subscriber.pk
-        transaction.on_commit(lambda: send_list_notice.enqueue(pk, "confirm"))
+        enqueue_after_commit(send_list_notice, subscriber.pk, "confirm")
 
 
 @transaction.atomic
@@ -401,17 +406,6 @@ class SendOutcome:
     retry: bool  # the mail server could not be reached: try again later
 
 
-TRANSIENT_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError)
-
-
-def _transient(exc: BaseException) -> bool:
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return 400 <= exc.smtp_code < 500
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(400 <= code < 500 for code, _ in exc.recipients.values())
-    return isinstance(exc, TRANSIENT_ERRORS)
-
-
 def release_stale_claims(*, digest: Digest, now: datetime.datetime | None = None) -> int:
     """Give back rows a lost worker had claimed (after ``NEWSLETTER_CLAIM_TIMEOUT_SECONDS``)."""
     now = now or timezone.now()
@@ -491,7 +485,7 @@ def digest_send_pending(*, digest_id: int, max_batches: int | None = None) -> Se
     try:
         sender = mail.Sender()
     except Exception as exc:
-        if not _transient(exc):
+        if not is_transient(exc):
             raise
         logger.warning("digest %s: mail server unavailable (%s)", digest.pk, type(exc).__name__)
         return SendOutcome(0, 0, 0, done=False, retry=True)
@@ -511,7 +505,7 @@ def digest_send_pending(*, digest_id: int, max_batches: int | None = None) -> Se
                     _send_one(sender, composer, row)
                 except Exception as exc:
                     error = type(exc).__name__[:200]
-                    if _transient(exc):
+                    if is_transient(exc):
                         unsent = [r.pk for r in rows[index:]]
                         Delivery.objects.filter(pk__in=unsent).update(
                             status=Delivery.Status.PENDING, claim="", last_error=error

@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from django_tasks import default_task_backend, task
 
+from clinicsite.core.mail import mail_task, retry_delay
+
 from . import mail, services
 from .models import Subscriber
 
@@ -32,7 +34,7 @@ def enqueue_at(task_obj: Any, at: datetime.datetime | None, *args: Any) -> None:
         task_obj.using(run_after=at).enqueue(*args)
 
 
-@task()
+@mail_task
 def send_list_notice(subscriber_id: int, kind: str) -> bool:
     """The confirmation e-mail (or the "you are already subscribed" note)."""
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
@@ -60,9 +62,7 @@ def send_digest(digest_id: int, attempt: int = 0) -> dict[str, Any]:
     """Send what is pending; when the mail server is down, try again with doubling back-off."""
     outcome = services.digest_send_pending(digest_id=digest_id)
     if outcome.retry:
-        delay = min(
-            settings.NEWSLETTER_RETRY_SECONDS * 2**attempt, settings.NEWSLETTER_RETRY_MAX_SECONDS
-        )
+        delay = retry_delay(attempt)
         logger.warning("digest %s: retrying in %s s (attempt %s)", digest_id, delay, attempt + 1)
         enqueue_at(send_digest, timezone.now() + datetime.timedelta(seconds=delay),
                    digest_id, attempt + 1)  # fmt: skip

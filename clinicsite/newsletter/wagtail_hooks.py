@@ -7,6 +7,7 @@ Nobody edits a subscriber by hand: consent is only ever given or withdrawn by th
 from __future__ import annotations
 
 import json
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -47,11 +48,13 @@ def _denied(request: HttpRequest) -> HttpResponse:
 
 def _requires(perm: str):  # noqa: ANN202 - a decorator
     def decorator(view):  # noqa: ANN001,ANN202
+        @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.has_perm(perm):
                 return _denied(request)
             return view(request, *args, **kwargs)
 
+        wrapped.required_permissions = (perm,)  # read by the URLconf-generated access test
         return wrapped
 
     return decorator

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "axes",
     "csp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "clinicsite.core.pagecache.AnonymousPageCacheMiddleware",  # first: hits skip the rest
     "django.middleware.security.SecurityMiddleware",
+    "clinicsite.core.middleware.SecurityHeadersMiddleware",  # before WhiteNoise: static too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -72,6 +75,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "clinicsite.core.middleware.AdminContentSecurityPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a refused (locked-out) sign-in into its page
 ]
 
 ROOT_URLCONF = "clinicsite.urls"
@@ -132,6 +136,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "wagtailadmin_login"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses credentials while locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (django-axes, database handler so every app server sees the same count):
+# after LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
+# refused for LOGIN_COOLOFF_MINUTES (answer 429, even with the right password). Keyed on the
+# pair so nobody can lock a colleague out from elsewhere; the address is the one the audit log
+# trusts (nginx's X-Forwarded-For). Administrators see and lift lockouts under Settings.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "clinicsite.core.audit.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "clinicsite.accounts.lockout.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not kept with their address
+AXES_VERBOSE = False
 
 # --- Internationalisation ---
 LANGUAGE_CODE = "en-gb"
@@ -173,13 +194,20 @@ NEWSLETTER_SIGNUPS_PER_IP_HOUR = env_int("NEWSLETTER_SIGNUPS_PER_IP_HOUR", 20)
 NEWSLETTER_MAILS_PER_ADDRESS_DAY = env_int("NEWSLETTER_MAILS_PER_ADDRESS_DAY", 3)
 NEWSLETTER_BATCH_SIZE = env_int("NEWSLETTER_BATCH_SIZE", 200)
 NEWSLETTER_SENDERS = env_int("NEWSLETTER_SENDERS", 2)  # parallel send tasks per digest
-NEWSLETTER_RETRY_SECONDS = env_int("NEWSLETTER_RETRY_SECONDS", 15)  # first back-off; doubles
-NEWSLETTER_RETRY_MAX_SECONDS = env_int("NEWSLETTER_RETRY_MAX_SECONDS", 600)
 NEWSLETTER_CLAIM_TIMEOUT_SECONDS = 600  # a worker's claim older than this was lost in a crash
 # Staff who can read health data are logged out after this many idle seconds.
 HEALTH_DATA_IDLE_SECONDS = env_int("HEALTH_DATA_IDLE_SECONDS", 15 * 60)
+# Upload limits (docs/security-controls.md): every form takes one file of at most 10 MB
+# (applications, images, documents); the form fields may hold 5 MB; a whole upload request is
+# refused above 12 MB before it is read (core/uploads.py), like nginx's client_max_body_size.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2_000
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 12 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "clinicsite.core.uploads.RequestBodyLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 # --- Caches. "default": locmem, or Redis when REDIS_URL is set (shared by all app servers).
@@ -234,16 +262,44 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 
+# A mail server that is down or answers 4xx: mail tasks retry after 15 s, doubling, at most 10 min.
+MAIL_RETRY_SECONDS = env_int("MAIL_RETRY_SECONDS", 15)
+MAIL_RETRY_MAX_SECONDS = env_int("MAIL_RETRY_MAX_SECONDS", 600)
+
 # --- Health-data encryption: Fernet keys, newest first (see docs/operations.md) ---
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 
-# --- Security headers (public pages: this origin only, no inline script or style) ---
+# --- Security headers (core/middleware.py lists which middleware sets which header) ---
+# Public pages: this origin only, no inline script or style, so no nonce (they are cached for
+# every visitor). The admin adds a per-request script nonce (core/csp.py).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"  # no other site may embed our pages, images, files
+# Browser features the site never uses, denied to every origin (an empty list); videos on
+# story pages may go full screen and picture-in-picture. Only names Chromium knows: unknown
+# ones (interest-cohort, ambient-light-sensor, bluetooth) only earn a console warning.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    **{
+        feature: []
+        for feature in (
+            "accelerometer", "autoplay", "browsing-topics", "camera", "display-capture",
+            "encrypted-media", "gamepad",
+            "geolocation", "gyroscope", "hid", "identity-credentials-get", "idle-detection",
+            "local-fonts", "magnetometer", "microphone", "midi", "otp-credentials", "payment",
+            "publickey-credentials-create", "publickey-credentials-get", "screen-wake-lock",
+            "serial", "storage-access", "usb", "window-management", "xr-spatial-tracking",
+        )
+    },
+    "fullscreen": ["self"],
+    "picture-in-picture": ["self"],
+}  # fmt: skip
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: forms post the hidden field, the admin reads its token from
+# the page, and the newsletter sign-up is CSRF-exempt (docs/architecture.md).
+CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -269,10 +325,14 @@ WAGTAILIMAGES_IMAGE_MODEL = "core.ClinicImage"
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
 WAGTAILDOCS_EXTENSIONS = ["pdf", "mp4", "webm", "vtt", "txt"]
+WAGTAILDOCS_MAX_UPLOAD_SIZE = env_int("DOCUMENT_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILEMBEDS_FINDERS: list[dict] = []  # never call out to oEmbed providers
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# Staff avatars are never fetched from gravatar.com (it would send a hash of their address to
+# another origin on every admin page, and the CSP refuses other origins anyway).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAIL_USAGE_COUNT_ENABLED = False
 

@@ -93,6 +93,7 @@ def test_apply_resume_review_and_decide(page: Page, live_site, smtp_server, tmp_
     expect(page.get_by_label("E-mail address")).to_have_value("kim@example.org")
     press_button(page, "Send me the link")
     expect(page.get_by_role("heading", level=1)).to_have_text("We have sent you a link")
+    live_site.manage("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay")
     message = smtp_server.first(lambda m: m["To"] == "kim@example.org")
     body = body_of(message)
     assert "Hydroxychloroquine" not in body

@@ -66,8 +66,8 @@ def urls(application):
     }
 
 
-@pytest.mark.parametrize("role", ["Editor", "Marketing"])
-def test_editor_and_marketing_see_nothing_of_applications(client, django_user_model, role):
+@pytest.mark.parametrize("role", ["Editor", "Marketing", "Administrator"])
+def test_roles_without_application_access_see_nothing_of_them(client, django_user_model, role):
     application = make_application()
     client.force_login(user_in(django_user_model, role, f"u-{role}"))
     for name, (method, url) in urls(application).items():

@@ -64,3 +64,13 @@ def test_personal_or_failed_responses_are_never_stored(prepare):
     assert _cacheable_response(response)
     prepare(response)
     assert not _cacheable_response(response)
+
+
+def test_a_new_release_never_serves_the_previous_releases_pages(client, monkeypatch):
+    from clinicsite.core import pagecache
+
+    assert client.get("/")["X-Page-Cache"] == "miss"
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    assert len(pagecache.release()) == 12
+    monkeypatch.setattr(pagecache, "release", lambda: "next-release")
+    assert client.get("/")["X-Page-Cache"] == "miss"

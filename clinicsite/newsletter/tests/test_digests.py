@@ -177,8 +177,8 @@ def test_the_task_backs_off_while_the_mail_server_is_down(smtp, settings):
     from clinicsite.newsletter.tasks import send_digest
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    settings.NEWSLETTER_RETRY_SECONDS = 10
-    settings.NEWSLETTER_RETRY_MAX_SECONDS = 60
+    settings.MAIL_RETRY_SECONDS = 10
+    settings.MAIL_RETRY_MAX_SECONDS = 60
     factories.subscriber()
     digest = started(chosen_digest())
     smtp.stop()

@@ -180,3 +180,20 @@ def test_demo_list_is_fictional_consented_and_idempotent():
     assert all(s.email.endswith("@demo.invalid") for s in Subscriber.objects.all())
     for subscriber in Subscriber.objects.filter(status="confirmed"):
         assert list(subscriber.events.values_list("kind", flat=True)) == ["signup", "confirmed"]
+
+
+def test_a_racing_second_sign_up_of_a_new_address_joins_the_first(monkeypatch):
+    """Another request commits the address between our lookup and our insert: no 500."""
+    Subscriber.objects.create(email="ray@example.org", language="en")  # the other request
+    real = Subscriber.objects.select_for_update
+    lookups = []
+
+    def first_lookup_sees_nothing_yet(*args, **kwargs):
+        lookups.append(True)
+        return Subscriber.objects.none() if len(lookups) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(Subscriber.objects, "select_for_update", first_lookup_sees_nothing_yet)
+    subscriber = signup("ray@example.org")
+    assert len(lookups) == 2
+    assert Subscriber.objects.filter(email__iexact="ray@example.org").count() == 1
+    assert subscriber.events.get().kind == ConsentEvent.Kind.SIGNUP_REPEATED

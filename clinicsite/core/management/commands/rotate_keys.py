@@ -2,7 +2,9 @@
 
 Why: after adding a new key at the front of FIELD_ENCRYPTION_KEYS, old data stays readable
 (every key decrypts) but is still under the old key. Run this, then the old key can be
-removed. ``--dry-run`` decrypts everything (proving the keys work) and changes nothing.
+removed. ``--dry-run`` decrypts everything (proving the keys work) and changes nothing. It
+covers every column and file the apps registered in ``clinicsite.core.encrypted``
+(applications, drafts, notes, records, follow-up notes and answers, adverse events).
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clinicsite.applications.services import rotate_all
-from clinicsite.core.crypto import InvalidToken
+from clinicsite.core.encrypted import UnreadableCiphertext, rotate_all
 
 
 class Command(BaseCommand):
@@ -24,10 +25,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, dry_run: bool = False, **options: Any) -> None:
         try:
             counts = rotate_all(dry_run=dry_run)
-        except InvalidToken as exc:
+        except UnreadableCiphertext as exc:
+            done = "nothing was changed" if dry_run else "nothing after it was rotated"
             raise CommandError(
-                "Some data cannot be decrypted with any configured key; nothing after it was "
-                "rotated. Restore the missing key to FIELD_ENCRYPTION_KEYS and run again."
+                f"Some data cannot be decrypted with any configured key ({exc}); {done}. "
+                "Restore the missing key to FIELD_ENCRYPTION_KEYS and run again."
             ) from exc
         verb = "Would re-encrypt" if dry_run else "Re-encrypted"
         for label, count in counts.items():

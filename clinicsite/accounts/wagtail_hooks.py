@@ -1,0 +1,61 @@
+"""Sign-in lockouts in the admin: administrators see who is locked out and lift it (delete)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from wagtail import hooks
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+
+from axes.models import AccessAttempt
+
+
+class LockoutPolicy(ModelPermissionPolicy):
+    """View and delete (= lift the lockout) by model permission; nobody adds or edits one."""
+
+    def user_has_permission(self, user: Any, action: str) -> bool:
+        if action in {"add", "change"}:
+            return False
+        return super().user_has_permission(user, action)
+
+
+def locked_until(attempt: AccessAttempt) -> str:
+    """When sign-in is possible again for this username and address (or "not locked")."""
+    if attempt.failures_since_start < settings.AXES_FAILURE_LIMIT:
+        return "not locked"
+    until = timezone.localtime(attempt.attempt_time + settings.AXES_COOLOFF_TIME)
+    return until.strftime("%Y-%m-%d %H:%M") if until > timezone.now() else "expired"
+
+
+class LockoutViewSet(ModelViewSet):
+    model = AccessAttempt
+    icon = "lock"
+    menu_label = "Sign-in lockouts"
+    menu_order = 910
+    add_to_settings_menu = True
+    url_prefix = "sign-in-lockouts"
+    name = "sign_in_lockouts"
+    list_display = [
+        "username",
+        "ip_address",
+        Column("failures_since_start", label="Wrong passwords"),
+        Column("attempt_time", label="Last attempt"),
+        Column("locked_until", label="Locked until", accessor=locked_until),
+    ]
+    search_fields = ["username", "ip_address"]
+    copy_view_enabled = False
+    form_fields = ["username"]  # never used: the policy forbids add and edit
+
+
+register_permission_policy(AccessAttempt, LockoutPolicy(AccessAttempt))
+
+
+@hooks.register("register_admin_viewset")
+def register_lockout_viewset() -> ModelViewSet:
+    return LockoutViewSet()
