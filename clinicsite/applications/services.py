@@ -23,6 +23,7 @@ from django.utils import timezone
 from clinicsite.clinic.models import Condition, TreatmentProtocol
 from clinicsite.core import audit, crypto
 from clinicsite.core.mail import enqueue_after_commit
+from clinicsite.core.pagecache import remember
 
 from . import storage
 from .models import (
@@ -32,7 +33,7 @@ from .models import (
     InvalidTransition,
     MedicalRecord,
 )
-from .screening import derive_answers, screen, specs_for_protocol
+from .screening import CriterionSpec, derive_answers, screen, specs_for_protocol
 from .uploads import CheckedUpload
 
 # --- helpers ------------------------------------------------------------------------------
@@ -121,6 +122,25 @@ def draft_discard(*, draft: ApplicationDraft) -> None:
 # --- submission ---------------------------------------------------------------------------
 
 
+def screening_rules(condition: Condition) -> tuple[int | None, list[CriterionSpec]]:
+    """The protocol an application for ``condition`` is screened against, and its criteria.
+
+    Read once per cache generation, not on every submit: saving a protocol or a criterion
+    bumps the generation (``core.signals``), after its commit too, so the next submit screens
+    against what was saved.
+    """
+
+    def read() -> tuple[int | None, list[CriterionSpec]]:
+        protocol = (
+            TreatmentProtocol.objects.filter(condition=condition, is_active=True)
+            .order_by("pk")
+            .first()
+        )
+        return (protocol.pk, specs_for_protocol(protocol)) if protocol else (None, [])
+
+    return remember(f"screening-rules:{condition.pk}", read)
+
+
 HEALTH_KEYS = (
     "date_of_birth",
     "year_diagnosed",
@@ -155,15 +175,8 @@ def application_submit(
 
     today = today or timezone.localdate()
     answers = {key: data[key] for key in HEALTH_KEYS if key in data}
-    protocol = (
-        TreatmentProtocol.objects.filter(condition=condition, is_active=True)
-        .prefetch_related("criteria")
-        .order_by("pk")
-        .first()
-    )
-    result = screen(
-        derive_answers(answers, today=today), specs_for_protocol(protocol) if protocol else []
-    )
+    protocol_id, specs = screening_rules(condition)
+    result = screen(derive_answers(answers, today=today), specs)
     with transaction.atomic():
         for _attempt in range(5):  # a reference collision is astronomically rare; retry anyway
             try:
@@ -174,7 +187,7 @@ def application_submit(
                         phone=data["phone"],
                         country=data["country"],
                         condition=condition,
-                        protocol=protocol,
+                        protocol_id=protocol_id,
                         answers_ciphertext=_seal(answers),
                         screening_outcome=result.outcome.value,
                         screening_criteria=result.deciding_ids,

@@ -301,21 +301,26 @@ def review(request: HttpRequest) -> HttpResponse:
     first_open = _first_incomplete(data)
     if draft is None or first_open is not None:
         return redirect("applications:step", first_open or "about")
-    records = [(r, services.record_name(r)) for r in draft.records.all()]
-    context = {
-        "sections": _review_sections(data),
-        "records": records,
-        "progress": _progress("review", data),
-        "step_count": len(STEPS),
-    }
+
+    def page() -> dict[str, Any]:
+        # Only for showing the page (GET, or a refused POST): a submit that goes through
+        # would decrypt the file names and rebuild every answer for nothing.
+        return {
+            "sections": _review_sections(data),
+            "records": [(r, services.record_name(r)) for r in draft.records.all()],
+            "progress": _progress("review", data),
+            "step_count": len(STEPS),
+        }
+
     if request.method == "GET":
-        return render(request, "applications/review.html", context)
+        return render(request, "applications/review.html", page())
     if over_limit(request, "submit"):
-        return _too_many(request, "applications/review.html", context)
+        return _too_many(request, "applications/review.html", page())
 
     # Re-validate every step from what was typed: a condition or the privacy notice may have
     # changed since the step was completed.
     merged: dict[str, Any] = {}
+    condition: Condition | None = None
     for name, _form_class in STEPS:
         if name == "records":
             continue
@@ -325,7 +330,10 @@ def review(request: HttpRequest) -> HttpResponse:
             services.draft_save(draft=draft, data=data)
             return redirect("applications:step", name)
         merged.update(form.json_data())
-    condition = Condition.objects.get(slug=merged.pop("condition"))
+        if name == "condition":
+            condition = form.cleaned_data["condition"]  # the row the form just validated
+    merged.pop("condition")
+    assert condition is not None  # the condition step is among the steps validated above
     application = services.application_submit(
         draft=draft,
         data=merged,

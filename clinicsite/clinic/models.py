@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import HttpRequest
 
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.models import Site
 from wagtail.search import index
+
+from clinicsite.core.pagecache import remember
 
 
 class Condition(index.Indexed, models.Model):
@@ -231,6 +236,24 @@ class ClinicSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = "clinic details"
+
+    @classmethod
+    def for_request(cls, request: HttpRequest) -> Any:
+        """The site's details, read once per page-cache generation rather than per request.
+
+        Every page shows them (footer, JSON-LD) and saving them bumps the generation. The
+        admin edits the row itself through ``for_site``, which still reads the database.
+        """
+        attr_name = cls.get_cache_attr_name()
+        if hasattr(request, attr_name):
+            return getattr(request, attr_name)
+        site = Site.find_for_request(request)
+        if site is None:
+            return super().for_request(request)  # raises DoesNotExist, as Wagtail does
+        details = remember(f"clinic-settings:{site.pk}", lambda: cls.for_site(site))
+        details._request = request
+        setattr(request, attr_name, details)
+        return details
 
     @property
     def address_lines(self) -> list[str]:

@@ -7,6 +7,8 @@ rules, then methods.
 from __future__ import annotations
 
 import datetime
+import hashlib
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,18 +17,29 @@ from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
 
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import TaggedItemBase
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Orderable, Page, Task, TaskState
+from wagtail.images import get_image_model
+from wagtail.models import (
+    Orderable,
+    Page,
+    PageManager,
+    PageViewRestriction,
+    Task,
+    TaskState,
+)
+from wagtail.query import PageQuerySet
 from wagtail.search import index
+from wagtail.url_routing import RouteResult
 
 from clinicsite.clinic.models import ClinicSettings, Condition, TreatmentProtocol
 from clinicsite.clinic.questions import protocol_questions
+from clinicsite.core.pagecache import remember
 from clinicsite.core.storage import PrivateStorage
 from clinicsite.outcomes.selectors import card_for
 
@@ -105,6 +118,71 @@ class Person(index.Indexed, models.Model):
 # --- Shared page behaviour ---------------------------------------------------------------------
 
 
+def private_sections() -> list[tuple[str, int]]:
+    """(path, depth) of every page with a view restriction, read once per cache generation.
+
+    Wagtail reads the restrictions afresh each time ``.public()`` is called and again before
+    serving each page; saving or deleting a restriction bumps the generation.
+    """
+    return remember(
+        "private-sections",
+        lambda: list(PageViewRestriction.objects.values_list("page__path", "page__depth")),
+    )
+
+
+class ClinicPageQuerySet(PageQuerySet):
+    def private_q(self) -> models.Q:
+        """Wagtail's test for pages in a private section, from the remembered restrictions."""
+        q = models.Q()
+        for path, depth in private_sections():
+            q |= models.Q(path__startswith=path) & models.Q(depth__gte=depth)
+        return q if q else models.Q(pk__in=[])
+
+
+ClinicPageManager = PageManager.from_queryset(ClinicPageQuerySet)
+
+
+def lazily(build: Callable[[], Iterable[Any]]) -> Any:
+    """A list that is built the first time a template uses it.
+
+    Listings sit inside ``{% remember %}`` fragments: while the fragment is remembered, its
+    queryset is never built or run.
+    """
+    return SimpleLazyObject(lambda: list(build()))
+
+
+# What content/includes/page_card.html shows of any page; page types add their summary field.
+CARD_FIELDS = ("title", "url_path", "search_description", "listing_image")
+CARD_RENDITION = "fill-480x270"  # keep in step with page_card.html
+
+# What a link to a page shows: its title and address.
+LINK_FIELDS = ("title", "url_path")
+
+# What routing needs of the pages along a URL (and templates of a page's parent, for links).
+ROUTE_FIELDS = ("title", "slug", "live", "url_path", "path", "depth", "numchild", "content_type")
+
+
+def _specific_for_serving(page: Page) -> Page:
+    """``page.specific``, with the related rows its template shows read in the same query."""
+    cls = page.specific_class
+    if cls is None or not issubclass(cls, BasePage):
+        return page.specific
+    if isinstance(page, cls) and not page.get_deferred_fields():
+        return page
+    queryset = cls.objects.all()
+    if cls.serve_select_related:  # select_related() without names would follow every key
+        queryset = queryset.select_related(*cls.serve_select_related)
+    specific = queryset.get(pk=page.pk)
+    if "_cached_parent_obj" in page.__dict__:
+        specific._cached_parent_obj = page._cached_parent_obj
+    return specific
+
+
+def _routes_itself(cls: type[Page] | None) -> bool:
+    """True for a page type with its own ``route`` (it must see the rest of the URL)."""
+    return cls is not None and cls.route not in (Page.route, BasePage.route)
+
+
 class BasePage(Page):
     """Open Graph and JSON-LD for every public page; subclasses say what they are about."""
 
@@ -119,8 +197,83 @@ class BasePage(Page):
 
     promote_panels = [*Page.promote_panels, FieldPanel("listing_image")]
 
+    objects = ClinicPageManager()
+    # ``route`` reads the page in full when it arrives deferred (core.WagtailSiteMiddleware).
+    reads_itself_when_routed = True
+    # Foreign keys the page's template shows on every render, fetched with the page when it is
+    # served. Those shown only inside ``{% remember %}`` fragments (the listing image in the
+    # page's metadata, heroes, people's boxes) are read when the fragment is rendered.
+    serve_select_related: tuple[str, ...] = ()
+    # Fields a card of this page type shows besides CARD_FIELDS (its summary, its meta line);
+    # anything else a card reads would cost a query per card.
+    card_fields: tuple[str, ...] = ()
+
     class Meta:
         abstract = True
+
+    @classmethod
+    def cards(cls) -> ClinicPageQuerySet:
+        """Live, public pages of this type for a listing: only the columns a card shows, with
+        the listing image and its card rendition read for all cards at once, so a listing
+        costs the same few queries however many pages it shows."""
+        renditions = (
+            get_image_model().get_rendition_model().objects.filter(filter_spec=CARD_RENDITION)
+        )
+        return (
+            cls.objects.live()
+            .public()
+            .only(*CARD_FIELDS, *cls.card_fields)
+            .select_related("listing_image")
+            .prefetch_related(models.Prefetch("listing_image__renditions", queryset=renditions))
+        )
+
+    def route(self, request: HttpRequest, path_components: list[str]) -> RouteResult:
+        """Find the page a URL names with one query for every page on its path.
+
+        Wagtail's own ``route`` reads each child by slug and then its specific object: two
+        queries per URL segment. Here the pages below this one are read together by
+        ``url_path`` (and remembered for the cache generation) and only the last one's
+        specific object is fetched. A page type with its
+        own ``route`` on the way still receives the rest of the URL, and if the stored URL
+        paths disagree with the tree, Wagtail's walk decides.
+        """
+        if not path_components:
+            if self.get_deferred_fields():  # the site's root page, so far only a router
+                return super(BasePage, _specific_for_serving(self)).route(request, [])
+            return super().route(request, path_components)
+        prefixes, url_path = [], self.url_path
+        for component in path_components:
+            url_path += component + "/"
+            prefixes.append(url_path)
+        below = Page.objects.filter(
+            url_path__in=prefixes, path__startswith=self.path, depth__gt=self.depth
+        ).only(*ROUTE_FIELDS)
+        # Remembered for published URLs only: publishing, moving or unpublishing a page bumps
+        # the generation, and URLs nobody published must not fill the cache.
+        found = remember(
+            "route:"
+            + hashlib.sha256(f"{self.path}|{'/'.join(path_components)}".encode()).hexdigest(),
+            lambda: {page.url_path: page for page in below},
+            keep=lambda pages: len(pages) == len(prefixes),
+        )
+        parent: Page = self
+        for index_, url_path in enumerate(prefixes):
+            page = found.get(url_path)
+            if page is None or page.path[: -Page.steplen] != parent.path:
+                return super().route(request, path_components)  # raises Http404 if missing
+            page._cached_parent_obj = parent
+            remaining = path_components[index_ + 1 :]
+            if remaining and not _routes_itself(page.specific_class):
+                parent = page
+                continue
+            return _specific_for_serving(page).route(request, remaining)
+        raise AssertionError("unreachable")
+
+    def get_view_restrictions(self) -> models.QuerySet:
+        """No query at all while no page on the site is private (the usual case)."""
+        if not private_sections():
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()
 
     @property
     def summary_text(self) -> str:
@@ -137,6 +290,8 @@ class BasePage(Page):
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
         context["clinic"] = ClinicSettings.for_request(request)
+        # Listings of stories depend on the date (consent lapses): remembered parts vary on it.
+        context["today"] = timezone.localdate()
         return context
 
 
@@ -202,19 +357,15 @@ class HomePage(BasePage):
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
-        context["latest_articles"] = (
-            ArticlePage.objects.live()
-            .public()
-            .select_related("listing_image", "author")
-            .order_by("-date_published")[:3]
+        context["latest_articles"] = lazily(
+            lambda: ArticlePage.cards().order_by("-date_published")[:3]
         )
-        context["conditions"] = ConditionPage.objects.live().public().order_by("title")
-        context["stories"] = current_stories(
-            PatientStoryPage.objects.live()
-            .public()
-            .select_related("listing_image", "condition")
-            .order_by("-first_published_at")
-        )[:3]
+        context["conditions"] = lazily(lambda: ConditionPage.cards().order_by("title"))
+        context["stories"] = lazily(
+            lambda: current_stories(
+                PatientStoryPage.cards().select_related("condition").order_by("-first_published_at")
+            )[:3]
+        )
         return context
 
     def json_ld(self, request: HttpRequest) -> dict[str, Any] | None:
@@ -251,13 +402,7 @@ class ArticleIndexPage(BasePage):
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
-        articles = (
-            ArticlePage.objects.child_of(self)
-            .live()
-            .public()
-            .select_related("listing_image", "author")
-            .order_by("-date_published", "-pk")
-        )
+        articles = ArticlePage.cards().child_of(self).order_by("-date_published", "-pk")
         tag = request.GET.get("tag", "")[:100]
         if tag:
             articles = articles.filter(tags__name=tag)
@@ -349,6 +494,8 @@ class ArticlePage(MedicalReviewMixin, BasePage):
 
     parent_page_types = ["content.ArticleIndexPage"]
     subpage_types: list[str] = []
+    serve_select_related = ("author", "medical_reviewer")  # byline and review dates
+    card_fields = ("lede", "date_published")
 
     def clean(self) -> None:
         super().clean()
@@ -368,15 +515,25 @@ class ArticlePage(MedicalReviewMixin, BasePage):
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
-        # Author and reviewer with their photos in one query, not four.
-        people = Person.objects.select_related("photo").in_bulk(
-            {pk for pk in (self.author_id, self.medical_reviewer_id) if pk}
+        # Served pages come with author and reviewer (``serve_select_related``); a preview
+        # reads both with their photos in one query, not four.
+        missing = {
+            pk
+            for pk, name in (
+                (self.author_id, "author"),
+                (self.medical_reviewer_id, "medical_reviewer"),
+            )
+            if pk and not self._meta.get_field(name).is_cached(self)
+        }
+        if missing:
+            people = Person.objects.select_related("photo").in_bulk(missing)
+            if self.author_id in people:
+                self.author = people[self.author_id]
+            if self.medical_reviewer_id in people:
+                self.medical_reviewer = people[self.medical_reviewer_id]
+        context["condition_pages"] = lazily(
+            lambda: self.related_conditions.live().public().only(*LINK_FIELDS)
         )
-        if self.author_id in people:
-            self.author = people[self.author_id]
-        if self.medical_reviewer_id in people:
-            self.medical_reviewer = people[self.medical_reviewer_id]
-        context["condition_pages"] = list(self.related_conditions.live().public())
         return context
 
     def json_ld(self, request: HttpRequest) -> dict[str, Any] | None:
@@ -419,9 +576,7 @@ class ConditionIndexPage(BasePage):
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
-        context["condition_pages"] = (
-            ConditionPage.objects.child_of(self).live().public().order_by("title")
-        )
+        context["condition_pages"] = ConditionPage.cards().child_of(self).order_by("title")
         return context
 
 
@@ -452,6 +607,8 @@ class ConditionPage(MedicalReviewMixin, BasePage):
 
     parent_page_types = ["content.ConditionIndexPage"]
     subpage_types: list[str] = []
+    serve_select_related = ("medical_reviewer",)  # review dates
+    card_fields = ("summary",)
 
     def clean(self) -> None:
         super().clean()
@@ -471,24 +628,24 @@ class ConditionPage(MedicalReviewMixin, BasePage):
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
         evidence_url = "#evidence-heading" if self.evidence else ""
-        context["protocol_questions"] = [
-            (protocol, protocol_questions(protocol, evidence_url=evidence_url))
-            for protocol in self.protocols
-        ]
-        context["articles"] = (
-            ArticlePage.objects.live()
-            .public()
-            .filter(related_conditions=self)
-            .select_related("listing_image")
-            .order_by("-date_published")[:6]
+        context["protocol_questions"] = lazily(
+            lambda: [
+                (protocol, protocol_questions(protocol, evidence_url=evidence_url))
+                for protocol in self.protocols
+            ]
         )
-        context["stories"] = current_stories(
-            PatientStoryPage.objects.live()
-            .public()
-            .filter(condition_id=self.condition_id)
-            .select_related("listing_image")
-            .order_by("-first_published_at")
-        )[:3]
+        context["articles"] = lazily(
+            lambda: (
+                ArticlePage.cards().filter(related_conditions=self).order_by("-date_published")[:6]
+            )
+        )
+        context["stories"] = lazily(
+            lambda: current_stories(
+                PatientStoryPage.cards()
+                .filter(condition_id=self.condition_id)
+                .order_by("-first_published_at")
+            )[:3]
+        )
         return context
 
     def json_ld(self, request: HttpRequest) -> dict[str, Any] | None:
@@ -593,10 +750,9 @@ class StoryIndexPage(BasePage):
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
         context["stories"] = current_stories(
-            PatientStoryPage.objects.child_of(self)
-            .live()
-            .public()
-            .select_related("listing_image", "condition")
+            PatientStoryPage.cards()
+            .child_of(self)
+            .select_related("condition")
             .order_by("-first_published_at")
         )
         return context
@@ -725,6 +881,8 @@ class PatientStoryPage(BasePage):
 
     parent_page_types = ["content.StoryIndexPage"]
     subpage_types: list[str] = []
+    serve_select_related = ("condition",)  # the facts in the header
+    card_fields = ("summary", "condition")
 
     class Meta:
         permissions = [("view_testimonial_release", "Can open signed testimonial releases")]
@@ -806,17 +964,29 @@ class PatientStoryPage(BasePage):
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
-        updates = list(self.updates.select_related("photo", "video"))
-        for update in updates:
-            update.page = self  # avoid a query per update for treatment_date
-        context["progress_updates"] = updates
+        context["progress_updates"] = lazily(self._progress_updates)
         context["outcome_card"] = card_for(
             condition_id=self.condition_id, protocol_id=self.protocol_id
         )
-        context["condition_page"] = (
-            ConditionPage.objects.live().public().filter(condition_id=self.condition_id).first()
+        # The condition's page is linked from every story about it; publishing it bumps the
+        # generation.
+        context["condition_page"] = remember(
+            f"condition-page-link:{self.condition_id}",
+            lambda: (
+                ConditionPage.objects.live()
+                .public()
+                .filter(condition_id=self.condition_id)
+                .only(*LINK_FIELDS)
+                .first()
+            ),
         )
         return context
+
+    def _progress_updates(self) -> list[ProgressUpdate]:
+        updates = list(self.updates.select_related("photo", "video"))
+        for update in updates:
+            update.page = self  # avoid a query per update for treatment_date
+        return updates
 
 
 # --- Clinic profile ---------------------------------------------------------------------------

@@ -9,40 +9,105 @@ the people, clinic facts and images that pages show, starts a new cache generati
 readers never see stale content for longer than one request. Configure the cache alias
 ``pages`` (Redis shared by all app servers in production; a file cache otherwise, so every
 gunicorn worker on one machine sees the same generation).
+
+The same generation keys smaller things that every visitor sees alike and that pages would
+otherwise fetch on every render (the navigation, the clinic's details, which sections are
+private, the newsletter box): ``remember`` keeps them in the default cache until the next
+generation.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import DisallowedHost
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import cc_delim_re
 
 GENERATION_KEY = "page-cache:generation"
 EXCLUDED_PREFIXES = ("/admin/", "/static/", "/media/", "/documents/", "/healthz")
+# An upper bound on how long remembered data lives even if no generation ever follows it (a
+# lost bump, or an entry written while the change that bumped was still uncommitted).
+REMEMBER_SECONDS = 3600
+
+T = TypeVar("T")
+_MISSING = object()
+# While a request is being handled, the generation it first read (see ``generation``).
+_request = threading.local()
 
 
 def _cache():  # noqa: ANN202
     return caches["pages"]
 
 
-def bump_generation(**kwargs: Any) -> None:
-    """Invalidate every cached page (signal receiver; accepts and ignores signal arguments)."""
+def _increment() -> None:
     cache = _cache()
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:
         cache.set(GENERATION_KEY, 1, None)
+    _request.generation = None
 
 
-def _generation() -> int:
-    return _cache().get_or_set(GENERATION_KEY, 1, None)
+def bump_generation(**kwargs: Any) -> None:
+    """Invalidate every cached page (signal receiver; accepts and ignores signal arguments).
+
+    Signals fire inside the saving transaction, before its commit: a reader in between still
+    sees the old rows and would cache them under the new generation. So the generation moves
+    again once the transaction commits (at once when there is none).
+    """
+    _increment()
+    transaction.on_commit(_increment)
+
+
+def generation() -> int:
+    """The current generation: anything cached under an older one is out of date.
+
+    A request reads it once (a page asks a dozen times, and with Redis each read is a round
+    trip); a bump in the same thread makes it read again. Outside requests (workers,
+    commands) every call reads the cache.
+    """
+    if getattr(_request, "active", False) and _request.generation is not None:
+        return _request.generation
+    value = _cache().get_or_set(GENERATION_KEY, 1, None)
+    if getattr(_request, "active", False):
+        _request.generation = value
+    return value
+
+
+def request_started(**kwargs: Any) -> None:
+    """Signal receiver: a request begins, with no generation read yet."""
+    _request.active = True
+    _request.generation = None
+
+
+def request_finished(**kwargs: Any) -> None:
+    """Signal receiver: the request is over; what it read must not outlive it."""
+    _request.active = False
+    _request.generation = None
+
+
+def remember(key: str, build: Callable[[], T], keep: Callable[[T], bool] | None = None) -> T:
+    """``build()``, computed once per generation and shared by every request and process that
+    uses the same default cache. Only for data that is the same for every visitor and whose
+    changes bump the generation (see ``signals.PAGE_CONTENT_MODELS``). ``keep`` may refuse to
+    store a result (e.g. one derived from a URL nobody publishes, so that made-up URLs cannot
+    fill the cache)."""
+    cache = caches["default"]
+    full_key = f"page-data:{release()}:{generation()}:{key}"
+    value = cache.get(full_key, _MISSING)
+    if value is _MISSING:
+        value = build()
+        if keep is None or keep(value):
+            cache.set(full_key, value, REMEMBER_SECONDS)
+    return value
 
 
 @functools.cache
@@ -90,7 +155,7 @@ class AnonymousPageCacheMiddleware:
             host = request.get_host()
         except DisallowedHost:
             return self.get_response(request)  # let Django answer 400 as usual
-        raw = f"{release()}|{_generation()}|{request.scheme}|{host}|{request.path}"
+        raw = f"{release()}|{generation()}|{request.scheme}|{host}|{request.path}"
         key = "page-cache:" + hashlib.sha256(raw.encode()).hexdigest()
         cache = _cache()
         cached = cache.get(key)

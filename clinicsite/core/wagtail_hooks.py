@@ -31,6 +31,9 @@ class AuditEntryViewSet(ModelViewSet):
     search_fields = ["actor_label", "action", "object_id"]
     inspect_view_enabled = True
     form_fields = ["action"]  # never used: the policy forbids add and edit
+    # Entries are not content: indexing them would queue a reference-index task (a database
+    # write, then a worker's job) for every audited action, and list them as "usages".
+    add_to_reference_index = False
 
 
 register_permission_policy(AuditEntry, AuditPermissionPolicy(AuditEntry))

@@ -232,6 +232,9 @@ class Invitation(models.Model):
         indexes = [
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["protocol", "time_point", "due_at"]),
+            # Outcome statistics count the invitations due per time point from this index
+            # alone (SQLite read every row for due_at: 0.6 s at 400,000 invitations).
+            models.Index(fields=["time_point", "due_at"], name="invitation_due_by_point"),
         ]
 
     def __str__(self) -> str:
@@ -279,7 +282,11 @@ class Response(models.Model):
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]
-        indexes = [models.Index(fields=["condition", "protocol", "time_point", "improved"])]
+        indexes = [
+            models.Index(fields=["condition", "protocol", "time_point", "improved"]),
+            # Responders and the improved among them per time point, from this index alone.
+            models.Index(fields=["time_point", "improved"], name="response_improved_by_point"),
+        ]
 
     def __str__(self) -> str:
         return f"Response {self.pk}"

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "clinicsite.core.middleware.WagtailSiteMiddleware",  # after CommonMiddleware's host check
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -230,6 +231,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "clinicsite",
+            # Pages keep a few fragments each per cache generation (core.pagecache.remember);
+            # Django's default of 300 entries would have them evict each other.
+            "OPTIONS": {"MAX_ENTRIES": 5000},
         },
         "pages": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

@@ -294,3 +294,18 @@ def test_script_payload_is_escaped(client):
     )
     assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in response.content
     assert b"<script>alert(1)" not in response.content
+
+
+def test_the_final_submit_does_only_what_it_must(
+    client, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """Session and draft read, every step re-validated (the condition read once), one
+    transaction (application, records, draft, audit), the session written; the notification
+    waits for the commit. Nothing else: no answers re-rendered for the page nobody sees, no
+    reference-index work for the audit entry."""
+    fill_to_review(client)
+    assert client.post("/apply/review/")["Location"] == "/apply/received/"  # rules remembered
+    fill_to_review(client)
+    with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(15):
+        assert client.post("/apply/review/")["Location"] == "/apply/received/"
+    assert len(callbacks) == 1

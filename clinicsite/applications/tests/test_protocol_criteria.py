@@ -57,3 +57,26 @@ def test_clinician_edits_criteria_inline_in_the_admin(client, django_user_model)
     assert response.status_code == 200
     assert b"Screening criteria" in response.content
     assert b"The protocol is open to adults aged 18 to 70." in response.content
+
+
+def test_a_changed_criterion_screens_the_next_application(client):
+    """Screening rules are remembered between submits; saving a criterion must end that."""
+    from .factories import make_application
+
+    assert make_application(with_record=False).screening_outcome == "eligible"
+    age = lupus_protocol().criteria.get(answer="age", operator="lte")
+    age.value = "30"  # the factory's applicant was born in 1980
+    age.save()
+    assert make_application(with_record=False).screening_outcome == "not_eligible"
+
+
+def test_a_protocol_withdrawn_is_not_screened_against():
+    from .factories import make_application
+
+    assert make_application(with_record=False).protocol is not None
+    protocol = lupus_protocol()
+    protocol.is_active = False
+    protocol.save()
+    application = make_application(with_record=False)
+    assert application.protocol is None
+    assert application.screening_outcome == "needs_review"

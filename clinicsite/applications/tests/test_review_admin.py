@@ -261,3 +261,22 @@ def test_queue_filters_and_no_n_plus_one(client, django_user_model):
     assert page.count(">HC-") == 1
     assert "4 applications" in client.get("/admin/applications/?status=submitted").content.decode()
     assert client.get("/admin/applications/?status=bogus&p=999").status_code == 200
+
+
+def test_queue_pages_run_newest_first_without_gaps_or_repeats(client, django_user_model):
+    import re
+
+    from clinicsite.applications.admin_views import PAGE_SIZE
+
+    made = [make_application(with_record=False) for _ in range(PAGE_SIZE + 5)]
+    same_time = timezone.now()
+    Application.objects.filter(pk__in=[a.pk for a in made[:10]]).update(created_at=same_time)
+    expected = list(
+        Application.objects.order_by("-created_at", "-id").values_list("reference", flat=True)
+    )
+    client.force_login(user_in(django_user_model, "Intake coordinator", "intake-p"))
+    shown = []
+    for number in range(1, len(expected) // PAGE_SIZE + 2):
+        page = client.get(f"/admin/applications/?p={number}").content.decode()
+        shown += re.findall(r'">(HC-[A-Z0-9]+)</a></td>', page)
+    assert shown == expected

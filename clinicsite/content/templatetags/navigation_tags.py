@@ -1,4 +1,9 @@
-"""Site navigation and per-page structured data, computed once per request."""
+"""Site navigation and per-page structured data.
+
+The menu is the same for every visitor of a site, so its entries are kept for the whole page
+cache generation (publishing, moving or unpublishing a page, or changing view restrictions,
+starts a new one) rather than read from the database on every render.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,12 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString
 
-from wagtail.models import Site
+from wagtail.models import Page, Site
 
+from clinicsite.core.pagecache import remember
 from clinicsite.core.templatetags.clinic_tags import jsonld
+
+from ..models import ClinicPageQuerySet
 
 register = template.Library()
 
@@ -20,24 +28,34 @@ def menu_items(context: dict[str, Any]) -> list[dict[str, str]]:
     request = context.get("request")
     if request is None:
         return []
-    pages = getattr(request, "_menu_pages", None)
-    if pages is None:
-        site = Site.find_for_request(request)
-        pages = list(site.root_page.get_children().live().public().in_menu()) if site else []
-        request._menu_pages = pages
-    current = context.get("page")
-    current_path = getattr(current, "url_path", None)
+    site = Site.find_for_request(request)
+    if site is None:
+        return []
+    entries = remember(f"menu:{site.pk}", lambda: _menu_entries(site, request))
+    current_path = getattr(context.get("page"), "url_path", None)
     items = []
-    for menu_page in pages:
+    for title, url_path, url in entries:
         state = ""
-        if current_path == menu_page.url_path:
+        if current_path == url_path:
             state = "page"
-        elif current_path and current_path.startswith(menu_page.url_path):
+        elif current_path and current_path.startswith(url_path):
             state = "true"
-        items.append(
-            {"title": menu_page.title, "url": menu_page.get_url(request), "current": state}
-        )
+        items.append({"title": title, "url": url, "current": state})
     return items
+
+
+def _menu_entries(site: Site, request: Any) -> list[tuple[str, str, str]]:
+    """(title, url_path, url) of the site's top-level pages marked 'show in menus'."""
+    pages = (
+        ClinicPageQuerySet(Page)  # whatever their type; private sections as remembered
+        .child_of(site.root_page)
+        .live()
+        .public()
+        .in_menu()
+        .order_by("path")
+        .only("title", "url_path", "path", "depth")
+    )
+    return [(page.title, page.url_path, page.get_url(request)) for page in pages]
 
 
 @register.simple_tag(takes_context=True)

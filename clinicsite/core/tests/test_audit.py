@@ -48,3 +48,15 @@ def test_only_administrators_browse_the_log(client, django_user_model):
     assert client.get("/admin/audit/new/").status_code in (302, 403, 404)
     client.force_login(editor)
     assert client.get("/admin/audit/").status_code in (302, 403)
+
+
+def test_audit_entries_stay_out_of_wagtails_reference_index(client):
+    """An audited read must not queue reference-index work: the log is not content."""
+    from django.urls import reverse
+
+    from wagtail.models import ReferenceIndex
+
+    from clinicsite.core.models import AuditEntry
+
+    client.get(reverse("wagtailadmin_login"))  # the admin's viewsets are registered by now
+    assert AuditEntry not in ReferenceIndex.tracked_models
