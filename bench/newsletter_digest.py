@@ -16,11 +16,12 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scratch import ROOT, scratch_site
+
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "1000,10000,50000").split(",")]
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 
@@ -56,20 +57,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def database_url(var: Path) -> tuple[str, str]:
-    url = os.environ.get("DATABASE_URL", f"sqlite:///{var / 'bench.sqlite3'}")
-    if not url.startswith("postgres"):
-        return url, "sqlite"
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    name += "_bench_newsletter"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{base}/{name}", "postgresql"
 
 
 def run_size(n: int, env: dict[str, str], var: Path) -> dict:
@@ -118,20 +105,14 @@ def run_size(n: int, env: dict[str, str], var: Path) -> dict:
 
 
 def main() -> None:
-    var = Path(tempfile.mkdtemp(prefix="clinicsite-bench-newsletter-"))
-    url, engine = database_url(var)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "clinicsite.settings.dev",
-        "DEBUG": "false",
-        "VAR_DIR": str(var),
-        "DATABASE_URL": url,
-        "LOG_LEVEL": "WARNING",
-        "NEWSLETTER_SENDERS": str(WORKERS),
-    }
-    for command in (["migrate", "-v0"], ["load_demo", "-v0"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
-    results = [run_size(n, env, var) for n in SIZES]
+    with scratch_site(
+        "newsletter",
+        commands=(["migrate", "-v0"], ["load_demo", "-v0"]),
+        extra_env={"NEWSLETTER_SENDERS": str(WORKERS)},
+        setup_django=False,
+    ) as site:
+        engine = site.engine
+        results = [run_size(n, site.env, site.var) for n in SIZES]
     out = ROOT / "bench" / "results" / f"newsletter-digest-{engine}.json"
     out.write_text(json.dumps({"engine": engine, "runs": results}, indent=2) + "\n")
     print("\n| subscribers | msg/s (wall) | msg/s (sending) | peak RSS per worker (MB) "

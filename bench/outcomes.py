@@ -1,7 +1,7 @@
 """Benchmark: outcome statistics over 100,000 treated patients and 400,000 responses.
 
 Run by hand, never in the test suite: `python bench/outcomes.py` (SQLite in a temporary
-directory) or with `DATABASE_URL=postgresql://…` (the database is created and dropped).
+directory) or with `DATABASE_URL=postgresql://…` (a database of its own: `bench/scratch.py`).
 Generates the rows with bulk inserts, then times `outcome_table()` — four aggregate queries —
 cold and warm. Writes bench/results/outcomes-<engine>.json.
 """
@@ -13,42 +13,22 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scratch import ROOT, scratch_site
+
 TREATED = int(os.environ.get("BENCH_TREATED", "100000"))
 
 
 def main() -> None:
-    var = Path(tempfile.mkdtemp(prefix="clinicsite-bench-outcomes-"))
-    url = os.environ.get("DATABASE_URL", f"sqlite:///{var / 'bench.sqlite3'}")
-    engine = "postgresql" if url.startswith("postgres") else "sqlite"
-    if engine == "postgresql":
-        import psycopg
+    with scratch_site("outcomes") as site:
+        measure(site.engine)
 
-        base, name = url.rsplit("/", 1)
-        name += "_bench_outcomes"
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = f"{base}/{name}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "clinicsite.settings.dev",
-        "VAR_DIR": str(var),
-        "DATABASE_URL": url,
-        "LOG_LEVEL": "WARNING",
-    }
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
 
-    django.setup()
+def measure(engine: str) -> None:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 

@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scratch import ROOT, scratch_site
+
 RUNS = int(os.environ.get("BENCH_RUNS", "50"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "20"))
 PAGES = [
@@ -64,33 +63,22 @@ def summary(samples: list[tuple[float, float, int]]) -> dict:
 
 
 def main() -> None:
-    var = Path(tempfile.mkdtemp(prefix="clinicsite-bench-render-"))
-    admin_url = os.environ.get("DATABASE_URL", "")
-    url, engine, pg_name = f"sqlite:///{var / 'bench.sqlite3'}", "sqlite", None
-    if admin_url.startswith("postgres"):
-        import psycopg
+    with scratch_site("render", commands=(["migrate", "-v0"], ["load_demo", "-v0"])) as site:
+        result = measure(site.engine)
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"render-{result['engine']}.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(f"| page ({result['engine']}) | same generation: ms (CPU) / queries | new generation |")
+    print("|---|---|---|")
+    for page, r in result["pages"].items():
+        s, n = r["same_generation"], r["new_generation"]
+        print(
+            f"| {page} | {s['median_ms']} ({s['cpu_median_ms']}) / {s['queries']} "
+            f"| {n['median_ms']} ({n['cpu_median_ms']}) / {n['queries']} |"
+        )
 
-        base, pg_name = admin_url.rsplit("/", 1)
-        pg_name += "_bench_render"
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{pg_name}"')
-        url, engine = f"{base}/{pg_name}", "postgresql"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "clinicsite.settings.dev",
-        "DEBUG": "false",
-        "VAR_DIR": str(var),
-        "DATABASE_URL": url,
-        "LOG_LEVEL": "WARNING",
-    }
-    for command in (["migrate", "-v0"], ["load_demo", "-v0"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
 
-    django.setup()
+def measure(engine: str) -> dict:
     from django.conf import settings
     from django.test import Client
 
@@ -98,25 +86,14 @@ def main() -> None:
 
     settings.PAGE_CACHE_SECONDS = 0
     client = Client(HTTP_HOST="127.0.0.1")
-    try:
-        for page in PAGES:  # renditions are generated on the first view
-            timed(client, page)
-        same = {page: [timed(client, page) for _ in range(RUNS)] for page in PAGES}
-        new: dict[str, list] = {page: [] for page in PAGES}
-        for _ in range(ROUNDS):
-            for page in PAGES:
-                pagecache.bump_generation()
-                new[page].append(timed(client, page))
-    finally:
-        if pg_name:
-            from django.db import connections
-
-            import psycopg
-
-            connections.close_all()
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
-        shutil.rmtree(var, ignore_errors=True)
+    for page in PAGES:  # renditions are generated on the first view
+        timed(client, page)
+    same = {page: [timed(client, page) for _ in range(RUNS)] for page in PAGES}
+    new: dict[str, list] = {page: [] for page in PAGES}
+    for _ in range(ROUNDS):
+        for page in PAGES:
+            pagecache.bump_generation()
+            new[page].append(timed(client, page))
     result = {
         "engine": engine,
         "runs": RUNS,
@@ -126,17 +103,7 @@ def main() -> None:
             for page in PAGES
         },
     }
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"render-{engine}.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"| page ({engine}) | same generation: ms (CPU) / queries | new generation |")
-    print("|---|---|---|")
-    for page, r in result["pages"].items():
-        s, n = r["same_generation"], r["new_generation"]
-        print(
-            f"| {page} | {s['median_ms']} ({s['cpu_median_ms']}) / {s['queries']} "
-            f"| {n['median_ms']} ({n['cpu_median_ms']}) / {n['queries']} |"
-        )
+    return result
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 """Benchmark: the clinicians' review queue (/admin/applications/) over 100,000 applications.
 
 Run by hand, never in the test suite: `python bench/review_queue.py` (SQLite in a temporary
-directory) or with `DATABASE_URL=postgresql://…` (a database of its own is created and
-dropped). Generates the applications with bulk inserts (one valid Fernet blob stands in for
-every applicant's answers), spread over conditions, protocols, statuses, screening outcomes,
-assignment and two years of arrival dates; then a TOTP-verified clinician opens the queue
-through Django's test client in-process: page 1, a deep page, and each filter. Reports the
-median server time and the queries of every page (target: < 200 ms) and writes
-bench/results/review-queue-<engine>.json.
+directory) or with `DATABASE_URL=postgresql://…` (a database of its own:
+`bench/scratch.py`). Generates the applications with bulk inserts (one valid Fernet blob
+stands in for every applicant's answers), spread over conditions, protocols, statuses,
+screening outcomes, assignment and two years of arrival dates; then a TOTP-verified
+clinician opens the queue through Django's test client in-process: page 1, a deep page,
+and each filter. Reports the median server time and the queries of every page (target:
+< 200 ms) and writes bench/results/review-queue-<engine>.json.
 
 BENCH_APPLICATIONS (100000) and BENCH_RUNS (15 timed requests per page) change the size;
 BENCH_KEEP=1 keeps the SQLite file for a look at query plans.
@@ -20,44 +20,18 @@ import json
 import os
 import random
 import re
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scratch import ROOT, scratch_site
+
 APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", "100000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))
 TARGET_MS = 200
 BATCH = 5000
-
-
-def database_url(var: Path) -> tuple[str, str, str | None]:
-    """(engine, url, name of a PostgreSQL database to drop afterwards)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        return "sqlite", f"sqlite:///{var / 'bench.sqlite3'}", None
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    name += "_bench_review_queue"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return "postgresql", f"{base}/{name}", name
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    from django.db import connections
-
-    import psycopg
-
-    connections.close_all()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def generate(rng: random.Random) -> dict:
@@ -199,26 +173,10 @@ def time_page(client, url: str) -> dict:
 
 
 def main() -> None:
-    var = Path(tempfile.mkdtemp(prefix="clinicsite-bench-review-queue-"))
-    admin_url = os.environ.get("DATABASE_URL", "")
-    engine, url, pg_name = database_url(var)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "clinicsite.settings.dev",
-        "DEBUG": "false",
-        "VAR_DIR": str(var),
-        "DATABASE_URL": url,
-        "LOG_LEVEL": "WARNING",
-    }
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
+    with scratch_site("review-queue") as site:
+        from clinicsite.applications.models import Application
 
-    django.setup()
-    from clinicsite.applications.models import Application
-
-    try:
+        engine = site.engine
         made = generate(random.Random(1))
         client = verified_clinician_client()
         pages = {
@@ -243,11 +201,6 @@ def main() -> None:
             "all_under_target": all(t["median_ms"] < TARGET_MS for t in timings.values()),
             "pages": timings,
         }
-    finally:
-        if pg_name:
-            drop_database(admin_url, pg_name)
-        if not os.environ.get("BENCH_KEEP"):
-            shutil.rmtree(var, ignore_errors=True)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"review-queue-{engine}.json").write_text(json.dumps(result, indent=2) + "\n")
