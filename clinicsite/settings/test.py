@@ -1,6 +1,8 @@
 """Fast, isolated test settings: quick hasher, locmem cache, tasks run immediately."""
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,8 +19,17 @@ CACHES = {
 }
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="clinicsite-test-media-"))
-PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="clinicsite-test-private-"))
+
+
+def _scratch_dir(prefix: str) -> Path:
+    """A temporary directory for this test process, removed when it exits."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+MEDIA_ROOT = _scratch_dir("clinicsite-test-media-")
+PRIVATE_MEDIA_ROOT = _scratch_dir("clinicsite-test-private-")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -30,4 +41,4 @@ if env_str("DATABASE_URL", "").startswith("postgres"):
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 SERVE_MEDIA = True
 WHITENOISE_USE_FINDERS = True
-STATIC_ROOT = Path(tempfile.mkdtemp(prefix="clinicsite-test-static-"))
+STATIC_ROOT = _scratch_dir("clinicsite-test-static-")
