@@ -8,6 +8,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from clinicsite.core import crypto
 from clinicsite.core.mail import mail_task
 
 from .models import Application, ApplicationDraft
@@ -47,12 +48,22 @@ def send_decision_email(application_id: int) -> int:
 
 
 @mail_task
-def send_resume_link(draft_id: str, address: str) -> int:
-    """The applicant's "continue later" link: the e-mail holds the link and nothing else."""
+def send_resume_link(draft_id: str, sealed_address: str) -> int:
+    """The applicant's "continue later" link: the e-mail holds the link and nothing else.
+
+    The address arrives encrypted (``seal_address``): task arguments are stored in the task
+    table, and a draft is otherwise identified by nothing in clear.
+    """
     if not ApplicationDraft.objects.filter(pk=draft_id).exists():
         return 0
+    address = crypto.decrypt(sealed_address.encode()).decode()
     body = render_to_string(
         "applications/email/resume.txt",
         {"link": resume_url(draft_id), "days": settings.APPLICATION_DRAFT_DAYS},
     )
     return send_mail("Continue your application", body, None, [address])
+
+
+def seal_address(address: str) -> str:
+    """``address`` encrypted, as ``send_resume_link`` takes it."""
+    return crypto.encrypt(address.encode()).decode()

@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from clinicsite.clinic.models import Condition, Criterion
+from clinicsite.core.mail import enqueue_after_commit
 
 from . import services
 from .forms import (
@@ -33,7 +34,7 @@ from .forms import (
 from .models import Application, ApplicationDraft
 from .ratelimit import over_limit
 from .signing import read_resume_token, read_status_token, status_url
-from .tasks import send_resume_link
+from .tasks import seal_address, send_resume_link
 from .uploads import check_upload
 
 SESSION_DRAFT = "applications.draft"
@@ -394,7 +395,7 @@ def save(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "applications/save.html", {"form": form}, status=400)
     address = form.cleaned_data["email"]
-    send_resume_link.enqueue(str(draft.pk), address)
+    enqueue_after_commit(send_resume_link, str(draft.pk), seal_address(address))
     return render(request, "applications/saved.html", {"email": address})
 
 

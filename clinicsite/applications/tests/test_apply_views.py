@@ -207,6 +207,23 @@ def test_save_and_resume_by_emailed_link(client, django_capture_on_commit_callba
     assert b"This link is not valid" in bad.content
 
 
+def test_the_queued_resume_link_task_holds_no_address_in_clear(client, settings):
+    """Task arguments are stored in the task table (and its backups) until cleaned up."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    post(client, "about", ABOUT)
+    post(client, "condition", {"medicines": "Belimumab"}, action="save")
+    client.post("/apply/save/", {"email": "sam@example.org"})
+    (task,) = DBTaskResult.objects.filter(task_path__endswith="send_resume_link")
+    stored = str(task.args_kwargs)
+    assert "sam@example.org" not in stored
+    assert "Belimumab" not in stored
+    task.task.func(*task.args_kwargs["args"], **task.args_kwargs["kwargs"])  # what a worker runs
+    (message,) = mail.outbox
+    assert message.to == ["sam@example.org"]
+
+
 def test_expired_resume_link(client, settings):
     post(client, "about", ABOUT)
     draft = ApplicationDraft.objects.get()
