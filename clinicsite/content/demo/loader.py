@@ -198,15 +198,16 @@ class DemoLoader:
         root = Page.get_first_root_node()
         home = HomePage.objects.first()
         fields, _ = self.resolve(HomePage, data)
-        # Wagtail's install leaves a plain "Welcome" page at /home/; ours takes its place.
+        # Wagtail's install leaves a plain "Welcome" page at /home/; ours takes its place. It
+        # is renamed by a queryset update, which sends no post_save: saving it would queue
+        # search and reference-index tasks for a page deleted below, which the worker fails.
         placeholders = list(
             Page.objects.child_of(root).filter(
                 content_type__model="page", content_type__app_label="wagtailcore"
             )
         )
         for stale in placeholders:
-            stale.slug = f"placeholder-{stale.pk}"
-            stale.save(update_fields=["slug"], clean=False)
+            Page.objects.filter(pk=stale.pk).update(slug=f"placeholder-{stale.pk}")
         if home is None:
             home = HomePage(slug="home", **fields)
             root.add_child(instance=home)

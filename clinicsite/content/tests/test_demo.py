@@ -9,6 +9,7 @@ from django.core.management import call_command
 from wagtail.models import Page, Site
 
 import pytest
+from django_tasks_db.models import DBTaskResult
 
 from clinicsite.clinic.models import Condition, Criterion, TreatmentProtocol
 from clinicsite.content.demo.loader import DATA_DIR, DemoDataError, load
@@ -87,6 +88,22 @@ def test_a_data_error_names_its_file(tmp_path):
     (data / "stories" / "zaras-story.yaml").write_text(NEW_STORY + "favourite_colour: green\n")
     with pytest.raises(DemoDataError, match=r"stories/zaras-story\.yaml.*favourite_colour"):
         load(data)
+
+
+def test_loading_leaves_no_task_queued_for_a_page_it_deletes(settings):
+    """Wagtail's install leaves a plain welcome page, which the loader replaces. Tasks queued
+    by the load (search and reference index) all run: none names the deleted page."""
+    root = Page.get_first_root_node()
+    welcome = root.add_child(
+        instance=Page(title="Welcome to your new Wagtail site!", slug="welcome")
+    )
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    load()
+    assert not Page.objects.filter(pk=welcome.pk).exists()
+    queued = list(DBTaskResult.objects.ready())
+    assert queued
+    for result in queued:  # as the worker would run them
+        result.task.call(*result.args_kwargs["args"], **result.args_kwargs["kwargs"])
 
 
 def test_demo_has_the_promised_content():
