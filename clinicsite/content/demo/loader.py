@@ -22,6 +22,7 @@ import datetime
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -80,6 +81,7 @@ DATA_ERRORS = (
     OSError,
     yaml.YAMLError,
     KeyError,
+    TypeError,
     ValueError,
     FieldDoesNotExist,
     ObjectDoesNotExist,
@@ -105,6 +107,7 @@ class DemoLoader:
         self.today = datetime.date.today()
 
     def load(self) -> None:
+        """Records before the pages that name them; ids on a fresh database follow this order."""
         with self.file("clinic.yaml") as clinic:
             home = self.ensure_site(clinic["home"], site_name=clinic["settings"]["name"])
             self.ensure_clinic_settings(clinic["settings"])
@@ -168,10 +171,15 @@ class DemoLoader:
         return self.today + datetime.timedelta(days=days_ahead - days_ago)
 
     def picture(
-        self, title: str, picture: str, description: str, palette: str = "teal", **extra: str
+        self,
+        title: str,
+        picture: str,
+        description: str,
+        palette: str = "teal",
+        credit: str = IMAGE_CREDIT,
     ) -> ClinicImage:
-        draw = lambda: demo_images.abstract_picture(picture, palette)  # noqa: E731
-        return self.image(title, draw, description, **extra)
+        draw = partial(demo_images.abstract_picture, picture, palette)
+        return self.image(title, draw, description, credit)
 
     def image(
         self,
@@ -267,7 +275,7 @@ class DemoLoader:
             name, palette = row.pop("name"), row.pop("palette", "teal")
             photo = self.image(
                 f"Portrait placeholder {name}",
-                lambda name=name, palette=palette: demo_images.portrait(name, palette),
+                partial(demo_images.portrait, name, palette),
                 f"Placeholder silhouette standing in for a photo of {name}",
             )
             fields, _ = self.resolve(Person, row)
@@ -287,7 +295,7 @@ class DemoLoader:
         treated = self.today - datetime.timedelta(days=data.pop("treated_days_ago"))
         image = self.image(
             f"Story illustration {slug}",
-            lambda: demo_images.abstract_picture(slug, palette),
+            partial(demo_images.abstract_picture, slug, palette),
             "Abstract illustration (no patient is shown)",
         )
         fields, relations = self.resolve(PatientStoryPage, data)
