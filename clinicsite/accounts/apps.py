@@ -12,7 +12,11 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from axes.signals import user_locked_out
 
+        from clinicsite.core import backup
+
         from .lockout import record_lockout
+
+        backup.register_key_tables("accounts.User")  # counted in every backup (core/backup.py)
 
         post_migrate.connect(_ensure_roles_once, dispatch_uid="clinicsite.accounts.ensure_roles")
         user_locked_out.connect(record_lockout, dispatch_uid="clinicsite.accounts.lockout_audit")

@@ -1,10 +1,12 @@
-"""Sign-in lockouts in the admin: administrators see who is locked out and lift it (delete)."""
+"""The accounts' admin screens: the second factor (``/admin/second-factor/``) and sign-in
+lockouts, which administrators see and lift (delete)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
+from django.urls import include, path
 from django.utils import timezone
 
 from wagtail import hooks
@@ -14,6 +16,15 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from axes.models import AccessAttempt
+
+from . import otp_views
+
+otp_urls = ([path("", otp_views.verify, name="verify")], "accounts_otp")
+
+
+@hooks.register("register_admin_urls")
+def register_urls() -> list:
+    return [path("second-factor/", include(otp_urls))]
 
 
 class LockoutPolicy(ModelPermissionPolicy):

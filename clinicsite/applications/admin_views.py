@@ -1,6 +1,6 @@
 """The clinic's side, inside the Wagtail admin: queue, review, decisions, export, erasure.
 
-Every view is role-checked (``access.staff_view``); health data needs the
+Every view is role-checked (``accounts.access.staff_view``); health data needs the
 ``view_health_data`` permission and a TOTP-verified session; every read is audited.
 """
 
@@ -14,11 +14,11 @@ from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from clinicsite.accounts.access import CHANGE, DECIDE, EXPORT, HEALTH, VIEW, staff_view
 from clinicsite.clinic.models import Criterion
 from clinicsite.core import audit
 
 from . import services
-from .access import CHANGE, DECIDE, EXPORT, HEALTH, VIEW, staff_view
 from .admin_forms import AssignForm, DecideForm, NoteForm, QueueFilterForm
 from .models import Application, InvalidTransition
 

@@ -7,9 +7,17 @@ class ApplicationsConfig(AppConfig):
     verbose_name = "Applications"
 
     def ready(self) -> None:
-        from clinicsite.core import encrypted
+        from clinicsite.core import backup, encrypted
 
         from . import storage
+
+        # Counted in every backup and compared after a restore (core/backup.py).
+        backup.register_key_tables(
+            "applications.Application",
+            "applications.ApplicationDraft",
+            "applications.MedicalRecord",
+            "applications.ClinicianNote",
+        )
 
         # Key rotation and the post-restore check walk these (core/encrypted.py).
         encrypted.register_column("application answers", "applications.Application",

@@ -3,8 +3,9 @@ from django.urls import include, path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from . import admin_views, otp_views
-from .access import VIEW
+from clinicsite.accounts.access import VIEW
+
+from . import admin_views
 
 review_urls = (
     [
@@ -19,14 +20,12 @@ review_urls = (
     ],
     "applications_review",
 )
-otp_urls = ([path("", otp_views.verify, name="verify")], "applications_otp")
 
 
 @hooks.register("register_admin_urls")
 def register_urls() -> list:
     return [
         path("applications/", include(review_urls)),
-        path("second-factor/", include(otp_urls)),
     ]
 
 

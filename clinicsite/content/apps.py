@@ -23,7 +23,12 @@ class ContentConfig(AppConfig):
     verbose_name = "Content"
 
     def ready(self) -> None:
+        from clinicsite.core import signals
+
         from .models import ArticleIndexPage, ConditionIndexPage
+
+        # Pages show the people they name, in boxes remembered between publishes (core/signals.py).
+        signals.shown_on_pages("content.Person")
 
         # Articles and condition pages are published only through Medical review.
         post_migrate.connect(_ensure_workflow, sender=self, dispatch_uid="content_medical_review")

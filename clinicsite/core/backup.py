@@ -59,22 +59,10 @@ MANIFEST = "manifest.json"
 PG_DUMP_FILE = "database.pgdump"
 SQLITE_FILE = "database.sqlite3"
 TREES = {"media": "MEDIA_ROOT", "private": "PRIVATE_MEDIA_ROOT"}  # backup subdirectory: setting
-# Row counts recorded in the manifest and compared after a restore (labels, so core imports
-# no domain app; models that are not installed are skipped).
-KEY_TABLES = (
-    "accounts.User",
-    "applications.Application",
-    "applications.ApplicationDraft",
-    "applications.MedicalRecord",
-    "applications.ClinicianNote",
-    "followups.Treatment",
-    "followups.Response",
-    "followups.AdverseEvent",
-    "newsletter.Subscriber",
-    "newsletter.ConsentEvent",
-    "core.AuditEntry",
-    "wagtailcore.Page",
-)
+# Row counts recorded in the manifest and compared after a restore: core's own below, the
+# apps' registered with ``register_key_tables`` (labels, so core imports no domain app).
+_CORE_KEY_TABLES = ("core.AuditEntry", "wagtailcore.Page")
+_KEY_TABLES: list[str] = list(_CORE_KEY_TABLES)
 SESSION_TABLE = "django_session"
 # libpq connection parameters that may sit in DATABASES["default"]["OPTIONS"].
 _LIBPQ_OPTIONS = {
@@ -224,9 +212,27 @@ def _run(command: list[str], env: dict[str, str]) -> None:
         raise BackupError(f"{Path(command[0]).name} failed: {result.stderr.strip()}")
 
 
+def register_key_tables(*labels: str) -> None:
+    """Declare models ("app_label.ModelName") whose row counts a backup records and a restore
+    compares: the tables whose loss would matter most (people, health data, consent).
+
+    Each app registers its own in ``AppConfig.ready``, as it does its encrypted columns
+    (``core/encrypted.py``); order does not matter, the manifest sorts them.
+    """
+    for label in labels:
+        if label not in _KEY_TABLES:
+            _KEY_TABLES.append(label)
+
+
+def registered_key_tables() -> list[str]:
+    """A copy of the registry, so a test can check what the apps declared."""
+    return list(_KEY_TABLES)
+
+
 def _key_tables() -> dict[str, str]:
+    """Label to table name, for every registered model that is installed (others skipped)."""
     tables = {}
-    for label in KEY_TABLES:
+    for label in _KEY_TABLES:
         with contextlib.suppress(LookupError):
             tables[label] = apps.get_model(label)._meta.db_table
     return tables

@@ -97,7 +97,7 @@ def request_finished(**kwargs: Any) -> None:
 def remember(key: str, build: Callable[[], T], keep: Callable[[T], bool] | None = None) -> T:
     """``build()``, computed once per generation and shared by every request and process that
     uses the same default cache. Only for data that is the same for every visitor and whose
-    changes bump the generation (see ``signals.PAGE_CONTENT_MODELS``). ``keep`` may refuse to
+    changes bump the generation (see ``signals.shown_on_pages``). ``keep`` may refuse to
     store a result (e.g. one derived from a URL nobody publishes, so that made-up URLs cannot
     fill the cache)."""
     cache = caches["default"]

@@ -1,6 +1,6 @@
 """Clinicians' follow-up screens in the Wagtail admin: record a treatment, handle adverse events.
 
-All need the health-data permission and a TOTP-verified session (``applications.access``);
+All need the health-data permission and a TOTP-verified session (``accounts.access``);
 every decryption is audited by the services.
 """
 
@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
 
-from clinicsite.applications.access import HEALTH, staff_view
+from clinicsite.accounts.access import HEALTH, staff_view
 from clinicsite.applications.models import Application
 
 from . import services

@@ -7,7 +7,12 @@ class FollowupsConfig(AppConfig):
     verbose_name = "Follow-up"
 
     def ready(self) -> None:
-        from clinicsite.core import encrypted
+        from clinicsite.core import backup, encrypted
+
+        # Counted in every backup and compared after a restore (core/backup.py).
+        backup.register_key_tables(
+            "followups.Treatment", "followups.Response", "followups.AdverseEvent"
+        )
 
         # Key rotation and the post-restore check walk these (core/encrypted.py).
         encrypted.register_column("treatment notes", "followups.Treatment", "notes_ciphertext")

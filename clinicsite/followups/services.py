@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from clinicsite.accounts.access import can_read_health_data
 from clinicsite.applications.models import Application
 from clinicsite.clinic.models import TreatmentProtocol
 from clinicsite.core import audit, crypto
@@ -338,10 +339,6 @@ def adverse_event_report(
     audit.record(action="adverse_event.reported", obj=event)
     enqueue_after_commit(alert_adverse_event, event.pk)
     return event
-
-
-def can_read_health_data(user: Any) -> bool:
-    return bool(user and user.is_active and user.has_perm("applications.view_health_data"))
 
 
 def adverse_event_read(

@@ -6,7 +6,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from clinicsite.applications.access import HEALTH
+from clinicsite.accounts.access import HEALTH
 
 from . import admin_views
 from .models import AdverseEvent, Instrument, TimePoint

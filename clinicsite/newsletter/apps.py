@@ -5,3 +5,9 @@ class NewsletterConfig(AppConfig):
     name = "clinicsite.newsletter"
     label = "newsletter"
     verbose_name = "Newsletter"
+
+    def ready(self) -> None:
+        from clinicsite.core import backup
+
+        # Counted in every backup and compared after a restore (core/backup.py).
+        backup.register_key_tables("newsletter.Subscriber", "newsletter.ConsentEvent")

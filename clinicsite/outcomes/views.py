@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_safe
 
-from clinicsite.applications.access import HEALTH, staff_view
+from clinicsite.accounts.access import HEALTH, staff_view
 from clinicsite.followups.models import Score
 
 from .selectors import MIN_PUBLIC, cached_table

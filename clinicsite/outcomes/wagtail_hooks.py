@@ -3,7 +3,7 @@ from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from clinicsite.applications.access import HEALTH
+from clinicsite.accounts.access import HEALTH
 
 from . import views
 

@@ -70,7 +70,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "clinicsite.applications.middleware.HealthDataIdleTimeoutMiddleware",
+    "clinicsite.accounts.middleware.HealthDataIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "clinicsite.core.middleware.AdminContentSecurityPolicyMiddleware",

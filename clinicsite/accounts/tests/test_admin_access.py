@@ -58,7 +58,7 @@ EVERY_STAFF_MEMBER: dict[str, str] = {
     "wagtailadmin_account": "the user's own account settings",
     "wagtailadmin_dismissibles": "the user's own dismissed hints",
     "wagtailadmin_editing_sessions:release": "ends the user's own editing session",
-    "applications_otp:verify": "enrols and checks the user's own second factor",
+    "accounts_otp:verify": "enrols and checks the user's own second factor",
     "wagtailadmin_logout": "signs the user out",
     "admin/test404/": "Wagtail's static 'not found' page",
     "wagtailadmin_error_test": "Wagtail's error page test: raises, shows nothing",

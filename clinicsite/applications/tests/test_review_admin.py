@@ -14,7 +14,7 @@ import pytest
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinicsite.applications.middleware import SESSION_KEY
+from clinicsite.accounts.middleware import SESSION_KEY
 from clinicsite.applications.models import Application
 from clinicsite.core.audit import AuditEntry
 

@@ -287,6 +287,25 @@ def test_backup_is_private_and_holds_no_keys_or_sessions(run):
     ]
 
 
+def test_the_manifest_counts_every_key_table_the_apps_registered(run):
+    manifest = json.loads((run.backup / backups.MANIFEST).read_text())
+    assert set(manifest["row_counts"]) == {
+        "accounts.User",
+        "applications.Application",
+        "applications.ApplicationDraft",
+        "applications.MedicalRecord",
+        "applications.ClinicianNote",
+        "followups.Treatment",
+        "followups.Response",
+        "followups.AdverseEvent",
+        "newsletter.Subscriber",
+        "newsletter.ConsentEvent",
+        "core.AuditEntry",
+        "wagtailcore.Page",
+    }
+    assert manifest["row_counts"]["followups.Treatment"]["rows"] > 0  # demo follow-ups loaded
+
+
 # --- refusals before anything is touched (database access blocked) -------------------------
 
 

@@ -78,4 +78,4 @@ def verify(request: HttpRequest) -> HttpResponse:
     if enrolling:
         context["qr"] = _qr_svg_data_uri(device.config_url)
         context["secret"] = base64.b32encode(device.bin_key).decode()
-    return TemplateResponse(request, "applications/admin/otp.html", context)
+    return TemplateResponse(request, "accounts/admin/otp.html", context)
