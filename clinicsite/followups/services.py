@@ -26,6 +26,7 @@ from clinicsite.applications.models import Application
 from clinicsite.clinic.models import TreatmentProtocol
 from clinicsite.core import audit, crypto
 from clinicsite.core.mail import enqueue_after_commit
+from clinicsite.core.urls import absolute_url
 
 from .models import (
     AdverseEvent,
@@ -52,10 +53,6 @@ def _seal(value: Any) -> bytes:
 
 def _open(token: bytes | memoryview | None) -> Any:
     return None if token is None else json.loads(crypto.decrypt(bytes(token)))
-
-
-def _absolute(path: str) -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
 
 
 # --- plan ------------------------------------------------------------------------------------
@@ -127,11 +124,11 @@ def invitation_token(invitation: Invitation) -> str:
 
 
 def invitation_url(invitation: Invitation) -> str:
-    return _absolute(reverse("followups:survey", args=[invitation_token(invitation)]))
+    return absolute_url(reverse("followups:survey", args=[invitation_token(invitation)]))
 
 
 def stop_url(invitation: Invitation) -> str:
-    return _absolute(reverse("followups:stop", args=[invitation_token(invitation)]))
+    return absolute_url(reverse("followups:stop", args=[invitation_token(invitation)]))
 
 
 def invitation_from_token(token: str) -> Invitation:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
@@ -11,14 +10,13 @@ from django.urls import reverse
 from django_tasks import task
 
 from clinicsite.core.mail import mail_task
+from clinicsite.core.urls import absolute_url
 
 from .models import AdverseEvent
 
 
 def _event_link(event_id: int) -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse(
-        "followups_admin:adverse_event", args=[event_id]
-    )
+    return absolute_url(reverse("followups_admin:adverse_event", args=[event_id]))
 
 
 @mail_task
