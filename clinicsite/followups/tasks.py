@@ -19,6 +19,24 @@ def _event_link(event_id: int) -> str:
     return absolute_url(reverse("followups_admin:adverse_event", args=[event_id]))
 
 
+def _release(log_id: int) -> None:
+    from .services import message_release
+
+    message_release(log_id)
+
+
+@mail_task(on_give_up=_release)
+def send_followup_message(log_id: int) -> bool:
+    """One invitation or reminder (``SendLog`` row ``log_id``): the signed links, nothing else.
+
+    The job (``send_due``) queued it with the row it claimed; a message the mail server
+    refused, or that could not be retried here, is queued again by the job's next run.
+    """
+    from .services import message_send
+
+    return message_send(log_id)
+
+
 @mail_task
 def alert_adverse_event(event_id: int) -> int:
     """Tell the treating clinician at once that a patient reported an adverse event."""
@@ -58,7 +76,7 @@ def escalate_adverse_event(event_id: int) -> int:
 
 @task()
 def run_followups() -> dict[str, int]:
-    """The periodic job: send due invitations and reminders, escalate stale adverse events."""
+    """The periodic job: queue due invitations and reminders, escalate stale adverse events."""
     from .services import escalate_unacknowledged, send_due
 
     summary = send_due()
