@@ -1097,11 +1097,12 @@ class MedicalReviewTaskState(TaskState):
 
 
 class ReviewReminder(models.Model):
-    """A reminder sent to a page's reviewer for one review due date (so it is sent once)."""
+    """A reminder queued for a page's reviewer for one review due date (so it is sent once);
+    ``sent_at`` is set when the mail server accepted it."""
 
     page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="+")
     due_date = models.DateField()
-    sent_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
