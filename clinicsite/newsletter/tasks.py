@@ -14,24 +14,31 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from django_tasks import default_task_backend, task
+from django_tasks import task
 
 from clinicsite.core.mail import mail_task, retry_delay
 
-from . import mail, services
+from . import mail
 from .models import Subscriber
+from .services import delivery, digests
 
 logger = logging.getLogger(__name__)
 
 
+def to_run_at(task_obj: Any, at: datetime.datetime | None) -> Any:
+    """``task_obj`` set to run at ``at`` where the task backend can defer; itself if it is due;
+    None if it cannot wait here (the periodic ``send_digests`` command runs it when due)."""
+    if at is None or at <= timezone.now():
+        return task_obj
+    if task_obj.get_backend().supports_defer:
+        return task_obj.using(run_after=at)
+    return None
+
+
 def enqueue_at(task_obj: Any, at: datetime.datetime | None, *args: Any) -> None:
-    """Enqueue ``task_obj`` to run at ``at`` where the task backend can defer; otherwise now
-    if it is due, or leave it to the periodic ``send_digests`` command."""
-    now = timezone.now()
-    if at is None or at <= now:
-        task_obj.enqueue(*args)
-    elif default_task_backend.supports_defer:
-        task_obj.using(run_after=at).enqueue(*args)
+    """Enqueue ``task_obj`` to run at ``at`` (see ``to_run_at``)."""
+    if (due := to_run_at(task_obj, at)) is not None:
+        due.enqueue(*args)
 
 
 @mail_task
@@ -50,7 +57,7 @@ def send_list_notice(subscriber_id: int, kind: str) -> bool:
 
 @task()
 def start_digest(digest_id: int) -> bool:
-    started = services.digest_start(digest_id=digest_id)
+    started = digests.digest_start(digest_id=digest_id)
     if started:  # one sender per worker that may share the work (rows are claimed)
         for _ in range(settings.NEWSLETTER_SENDERS):
             send_digest.enqueue(digest_id, 0)
@@ -60,7 +67,7 @@ def start_digest(digest_id: int) -> bool:
 @task()
 def send_digest(digest_id: int, attempt: int = 0) -> dict[str, Any]:
     """Send what is pending; when the mail server is down, try again with doubling back-off."""
-    outcome = services.digest_send_pending(digest_id=digest_id)
+    outcome = delivery.digest_send_pending(digest_id=digest_id)
     if outcome.retry:
         delay = retry_delay(attempt)
         logger.warning("digest %s: retrying in %s s (attempt %s)", digest_id, delay, attempt + 1)

@@ -7,8 +7,8 @@ import pytest
 
 from clinicsite.content.models import ArticlePage
 from clinicsite.core.models import AuditEntry
-from clinicsite.newsletter import services
 from clinicsite.newsletter.models import Digest, Subscriber
+from clinicsite.newsletter.services import subscribers
 
 from . import factories
 
@@ -26,7 +26,7 @@ def staff(django_user_model, role, username=None):
 
 
 def ledgered_subscriber():
-    subscriber = services.subscriber_signup(
+    subscriber = subscribers.subscriber_signup(
         email="jo@example.org", topics=[], language="en", source="/conditions/lupus/"
     )
     return subscriber
