@@ -1,8 +1,9 @@
 """Background work for the list, run by ``manage.py db_worker`` (django-tasks, database backend).
 
 Every task is idempotent: it may run twice, late, or after a crash without sending anything
-twice. ``send_digests`` (the periodic command) is the safety net that restarts what a lost
-worker left behind.
+twice (but for the test copy a member of staff asked for: a repeat is one more test copy).
+``send_digests`` (the periodic command) is the safety net that restarts what a lost worker left
+behind.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from django_tasks import task
@@ -19,7 +21,7 @@ from django_tasks import task
 from clinicsite.core.mail import mail_task, retry_delay
 
 from . import mail
-from .models import Subscriber
+from .models import Digest, Subscriber
 from .services import delivery, digests
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,17 @@ def send_list_notice(subscriber_id: int, kind: str) -> bool:
     if kind == "already" and subscriber.status != Subscriber.Status.CONFIRMED:
         return False
     mail.list_notice(subscriber, kind).send()
+    return True
+
+
+@mail_task
+def send_digest_test(digest_id: int, user_id: int) -> bool:
+    """A copy of a digest for the member of staff who asked for it, marked as a test."""
+    digest = Digest.objects.filter(pk=digest_id).first()
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).exclude(email="").first()
+    if digest is None or user is None:
+        return False
+    mail.DigestComposer(digest, digests.digest_pages(digest)).test_message(user.email).send()
     return True
 
 

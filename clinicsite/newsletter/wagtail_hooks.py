@@ -254,7 +254,7 @@ def digest_unschedule_view(request: HttpRequest, pk: int) -> HttpResponse:
 def digest_test_view(request: HttpRequest, pk: int) -> HttpResponse:
     def send_test(digest: Digest) -> str:
         digests.digest_send_test(digest=digest, user=request.user, request=request)
-        return f"A test copy was sent to {request.user.email}."
+        return f"A test copy is on its way to {request.user.email}."
 
     return _digest_action(request, pk, send_test)
 

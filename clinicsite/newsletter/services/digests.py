@@ -15,7 +15,6 @@ from wagtail.models import Page
 from clinicsite.core import audit
 from clinicsite.core.mail import enqueue_after_commit
 
-from .. import mail
 from ..models import Delivery, Digest, InvalidTransition, Subscriber
 
 
@@ -149,10 +148,12 @@ def digest_progress(digest: Digest) -> dict[str, int]:
     return {status: counts.get(status, 0) for status in Delivery.Status.values}
 
 
+@transaction.atomic
 def digest_send_test(*, digest: Digest, user: Any, request: Any = None) -> None:
-    """Send the digest to the member of staff only, marked as a test."""
+    """Queue a copy of the digest for the member of staff only, marked as a test."""
+    from ..tasks import send_digest_test
+
     if not user.email:
         raise InvalidTransition("Add an e-mail address to your account to receive a test.")
-    composer = mail.DigestComposer(digest, digest_pages(digest))
-    composer.test_message(user.email).send()
     audit.record(actor=user, action="digest.test_sent", obj=digest, request=request)
+    enqueue_after_commit(send_digest_test, digest.pk, user.pk)

@@ -225,6 +225,7 @@ def test_scheduled_digests_start_when_due():
 
 
 START = "clinicsite.newsletter.tasks.start_digest"
+TEST_COPY = "clinicsite.newsletter.tasks.send_digest_test"
 
 
 def test_scheduling_queues_the_start_in_the_same_transaction(settings):
@@ -250,3 +251,27 @@ def test_scheduling_queues_the_start_in_the_same_transaction(settings):
     (start,) = DBTaskResult.objects.filter(task_path=START)
     assert start.args_kwargs["args"] == [digest.pk]
     assert start.run_after == later
+
+
+def test_a_test_copy_is_queued_by_ids_and_retried_while_the_server_is_down(
+    smtp, settings, django_user_model
+):
+    from clinicsite.newsletter.tasks import send_digest_test
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.MAIL_RETRY_SECONDS = 5
+    user = django_user_model.objects.create_user("mia", email="mia@clinic.example")
+    digest = chosen_digest(subject="December at the clinic")
+    digests.digest_send_test(digest=digest, user=user)
+    (queued,) = DBTaskResult.objects.filter(task_path=TEST_COPY)
+    assert queued.args_kwargs == {"args": [digest.pk, user.pk], "kwargs": {}}  # no address
+    assert smtp.messages == []
+    smtp.stop()
+    assert send_digest_test.call(digest.pk, user.pk) is None  # re-enqueued itself
+    retry = DBTaskResult.objects.order_by("-enqueued_at").first()
+    assert retry.args_kwargs["kwargs"] == {"mail_attempt": 1}
+    smtp.start()
+    assert send_digest_test.call(digest.pk, user.pk, mail_attempt=1) is True
+    (copy,) = smtp.messages
+    assert copy["To"] == "mia@clinic.example"
+    assert copy["Subject"] == "[Test] December at the clinic"
