@@ -16,10 +16,10 @@ from clinicsite.followups.services import escalate_unacknowledged, send_due
 
 
 class Command(BaseCommand):
-    help = "Send due follow-up invitations and reminders; escalate unacknowledged adverse events."
+    help = "Queue due follow-up invitations and reminders; escalate unacknowledged adverse events."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--dry-run", action="store_true", help="Report what would be sent.")
+        parser.add_argument("--dry-run", action="store_true", help="Report what would be queued.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         dry_run = options["dry_run"]
