@@ -27,11 +27,11 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 
 SCHEDULE = """
 from wagtail.models import Page
-from clinicsite.newsletter import services
+from clinicsite.newsletter.services import digests
 from clinicsite.newsletter.models import Digest, DigestItem
 digest = Digest.objects.create(subject="Benchmark digest", mode="chosen")
 DigestItem.objects.create(digest=digest, page=Page.objects.get(slug="can-stem-cells-help-lupus"))
-services.digest_schedule(digest=digest, when=None, actor=None)
+digests.digest_schedule(digest=digest, when=None, actor=None)
 print(digest.pk)
 """
 

@@ -8,12 +8,10 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from clinicsite.core.urls import absolute_url
+
 RESUME_SALT = "applications.resume"
 STATUS_SALT = "applications.status"
-
-
-def _absolute(path: str) -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
 
 
 def resume_token(draft_id: str) -> str:
@@ -21,7 +19,7 @@ def resume_token(draft_id: str) -> str:
 
 
 def resume_url(draft_id: str) -> str:
-    return _absolute(reverse("applications:resume", args=[resume_token(draft_id)]))
+    return absolute_url(reverse("applications:resume", args=[resume_token(draft_id)]))
 
 
 def read_resume_token(token: str) -> str:
@@ -36,7 +34,7 @@ def status_token(reference: str) -> str:
 
 
 def status_url(application: object) -> str:
-    return _absolute(reverse("applications:status", args=[status_token(application.reference)]))
+    return absolute_url(reverse("applications:status", args=[status_token(application.reference)]))
 
 
 def read_status_token(token: str) -> str:

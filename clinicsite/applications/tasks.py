@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from clinicsite.core import crypto
 from clinicsite.core.mail import mail_task
+from clinicsite.core.urls import absolute_url
 
 from .models import Application, ApplicationDraft
 from .signing import resume_url, status_url
@@ -27,9 +28,7 @@ def notify_intake(application_id: int) -> int:
     )
     if not recipients or not Application.objects.filter(pk=application_id).exists():
         return 0
-    link = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse(
-        "applications_review:detail", args=[application_id]
-    )
+    link = absolute_url(reverse("applications_review:detail", args=[application_id]))
     body = render_to_string("applications/email/new_application.txt", {"link": link})
     return send_mail("New application to review", body, None, recipients)
 

@@ -44,6 +44,7 @@ def retry_delay(attempt: int) -> float:
 
 
 def enqueue_after_commit(task_obj: Any, *args: Any, **kwargs: Any) -> None:
+    """Queue ``task_obj`` so that it exists exactly when the caller's transaction commits."""
     from django_tasks_db.backend import DatabaseBackend
 
     if isinstance(task_obj.get_backend(), DatabaseBackend):
@@ -52,12 +53,22 @@ def enqueue_after_commit(task_obj: Any, *args: Any, **kwargs: Any) -> None:
         transaction.on_commit(lambda: task_obj.enqueue(*args, **kwargs))
 
 
-def mail_task(func: Callable[..., Any]) -> Any:
+def mail_task(
+    func: Callable[..., Any] | None = None, *, on_give_up: Callable[..., Any] | None = None
+) -> Any:
     """A task that sends mail and retries on transient SMTP failures.
 
     The wrapped function must be idempotent enough to run again after a failed attempt (it
     sends one message; a failure means that message was not accepted).
+
+    ``on_give_up`` is called with the task's arguments when a failure is final (a 5xx, any
+    other error, or a transient one on a backend that cannot defer the retry), before the
+    error propagates: a task whose message is recorded as queued gives that record back
+    there, so the job that queued it queues it again on its next run rather than never.
+    Use it as ``@mail_task`` or ``@mail_task(on_give_up=...)``.
     """
+    if func is None:
+        return functools.partial(mail_task, on_give_up=on_give_up)
 
     @functools.wraps(func)
     def run(*args: Any, mail_attempt: int = 0, **kwargs: Any) -> Any:
@@ -65,6 +76,8 @@ def mail_task(func: Callable[..., Any]) -> Any:
             return func(*args, **kwargs)
         except Exception as exc:
             if not is_transient(exc) or not wrapped.get_backend().supports_defer:
+                if on_give_up is not None:
+                    on_give_up(*args, **kwargs)
                 raise
             delay = retry_delay(mail_attempt)
             logger.warning(

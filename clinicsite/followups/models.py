@@ -243,7 +243,11 @@ class Invitation(models.Model):
 
 class SendLog(models.Model):
     """One row per message an invitation should get: claimed before sending, so a re-run or a
-    crash never sends the same message twice; records intended and actual send times."""
+    crash never sends the same message twice; records intended and actual send times.
+
+    ``queued_at`` is set in the transaction that queues the sending task and cleared if the
+    task gives up, so the job queues each message once and a failed one again on its next run.
+    """
 
     class Kind(models.TextChoices):
         INVITATION = "invitation", "Invitation"
@@ -254,6 +258,7 @@ class SendLog(models.Model):
     kind = models.CharField(max_length=12, choices=Kind.choices)
     intended_at = models.DateTimeField()
     claimed_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=200, blank=True)

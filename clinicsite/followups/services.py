@@ -1,8 +1,9 @@
 """Writes (and audited reads) for follow-up: treatments, invitations, responses, adverse events.
 
 Sending is idempotent: every message is claimed in ``SendLog`` (unique per invitation and kind)
-before it is sent and marked sent afterwards, so re-running the job never sends a message twice
-and a failed send is retried on the next run. Mail carries only signed links.
+in the transaction that queues its mail task, and marked sent by the task, so re-running the job
+never sends a message twice; the task retries while the mail server is unreachable, and a send
+it gave up on is queued again by the next run. Mail carries only signed links.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -27,6 +29,7 @@ from clinicsite.applications.models import Application
 from clinicsite.clinic.models import TreatmentProtocol
 from clinicsite.core import audit, crypto
 from clinicsite.core.mail import enqueue_after_commit
+from clinicsite.core.urls import absolute_url
 
 from .models import (
     AdverseEvent,
@@ -53,10 +56,6 @@ def _seal(value: Any) -> bytes:
 
 def _open(token: bytes | memoryview | None) -> Any:
     return None if token is None else json.loads(crypto.decrypt(bytes(token)))
-
-
-def _absolute(path: str) -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
 
 
 # --- plan ------------------------------------------------------------------------------------
@@ -128,11 +127,11 @@ def invitation_token(invitation: Invitation) -> str:
 
 
 def invitation_url(invitation: Invitation) -> str:
-    return _absolute(reverse("followups:survey", args=[invitation_token(invitation)]))
+    return absolute_url(reverse("followups:survey", args=[invitation_token(invitation)]))
 
 
 def stop_url(invitation: Invitation) -> str:
-    return _absolute(reverse("followups:stop", args=[invitation_token(invitation)]))
+    return absolute_url(reverse("followups:stop", args=[invitation_token(invitation)]))
 
 
 def invitation_from_token(token: str) -> Invitation:
@@ -166,34 +165,76 @@ def _message(invitation: Invitation, kind: str) -> EmailMessage:
     return message
 
 
-def _claim(invitation: Invitation, kind: str, intended_at: datetime.datetime) -> SendLog | None:
-    """Claim a message for sending; None if it was already sent."""
+def _queue(invitation: Invitation, kind: str, intended_at: datetime.datetime) -> SendLog | None:
+    """Claim a message and queue its task in the caller's transaction; None if it was sent or
+    is queued already (a re-run, or an overlapping run, queues nothing twice)."""
+    from .tasks import send_followup_message
+
     log, _ = SendLog.objects.get_or_create(
         invitation=invitation, kind=kind, defaults={"intended_at": intended_at}
     )
-    return None if log.sent_at else log
+    claimed = SendLog.objects.filter(
+        pk=log.pk, sent_at__isnull=True, queued_at__isnull=True
+    ).update(queued_at=timezone.now())
+    if not claimed:
+        return None
+    enqueue_after_commit(send_followup_message, log.pk)
+    return log
 
 
-def _send(log: SendLog) -> bool:
-    log.attempts += 1
-    try:
-        _message(log.invitation, log.kind).send()
-    except Exception as exc:
-        log.last_error = type(exc).__name__[:200]
-        log.save(update_fields=["attempts", "last_error"])
-        logger.warning("follow-up message %s not sent (%s); will retry", log.pk, log.last_error)
+def message_send(log_id: int) -> bool:
+    """Send one queued message and mark it sent (what ``tasks.send_followup_message`` runs).
+
+    Nothing goes out for a message already sent, or whose invitation closed (answered,
+    stopped, expired) while it waited. A failed attempt is counted and re-raised, for
+    ``mail_task`` to retry or give up (``message_release``).
+    """
+    log = (
+        SendLog.objects.select_related("invitation__treatment__application")
+        .filter(pk=log_id)
+        .first()
+    )
+    if log is None or log.sent_at is not None:
         return False
-    log.sent_at = timezone.now()
-    log.last_error = ""
-    log.save(update_fields=["attempts", "last_error", "sent_at"])
+    invitation = log.invitation
+    if (
+        invitation.status not in (Invitation.Status.SCHEDULED, Invitation.Status.SENT)
+        or invitation.treatment.followups_stopped_at is not None
+    ):
+        SendLog.objects.filter(pk=log_id).update(queued_at=None)
+        return False
+    try:
+        _message(invitation, log.kind).send()
+    except Exception as exc:
+        error = type(exc).__name__[:200]
+        SendLog.objects.filter(pk=log_id).update(attempts=F("attempts") + 1, last_error=error)
+        logger.warning("follow-up message %s not sent (%s)", log_id, error)
+        raise
+    SendLog.objects.filter(pk=log_id).update(
+        sent_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+    )
+    Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SCHEDULED).update(
+        status=Invitation.Status.SENT
+    )
     return True
 
 
+def message_release(log_id: int) -> None:
+    """The task gave up on a message: unmark it, so the next run queues it again."""
+    SendLog.objects.filter(pk=log_id, sent_at__isnull=True).update(queued_at=None)
+
+
 def send_due(*, now: datetime.datetime | None = None, dry_run: bool = False) -> dict[str, int]:
-    """Send every invitation and reminder that is due, expire stale ones. Safe to re-run."""
+    """Queue every invitation and reminder that is due, expire stale ones. Safe to re-run.
+
+    Each message is claimed in ``SendLog`` and its task queued in one transaction, so it is
+    queued once and never lost; the task sends it and marks it sent. The counts are what this
+    run queued; ``retried`` says how many of those had failed before.
+    """
     now = now or timezone.now()
-    summary = {"invitations": 0, "reminders": 0, "expired": 0, "failed": 0}
+    summary = {"invitations": 0, "reminders": 0, "expired": 0, "retried": 0}
     open_statuses = [Invitation.Status.SCHEDULED, Invitation.Status.SENT]
+    handled = Q(sent_at__isnull=False) | Q(queued_at__isnull=False)
     live = Invitation.objects.filter(
         status__in=open_statuses, treatment__followups_stopped_at__isnull=True
     )
@@ -211,26 +252,16 @@ def send_due(*, now: datetime.datetime | None = None, dry_run: bool = False) -> 
             if invitation.status == Invitation.Status.SENT and at <= now:
                 wanted.append((kind, at))
         for kind, intended in wanted:
+            counter = "invitations" if kind == SendLog.Kind.INVITATION else "reminders"
             if dry_run:
-                if not SendLog.objects.filter(
-                    invitation=invitation, kind=kind, sent_at__isnull=False
-                ).exists():
-                    summary["invitations" if kind == SendLog.Kind.INVITATION else "reminders"] += 1
+                if not SendLog.objects.filter(handled, invitation=invitation, kind=kind).exists():
+                    summary[counter] += 1
                 continue
             with transaction.atomic():
-                log = _claim(invitation, kind, intended)
-            if log is None:
-                continue
-            log.invitation = invitation
-            if _send(log):
-                summary["invitations" if kind == SendLog.Kind.INVITATION else "reminders"] += 1
-                if invitation.status == Invitation.Status.SCHEDULED:
-                    Invitation.objects.filter(
-                        pk=invitation.pk, status=Invitation.Status.SCHEDULED
-                    ).update(status=Invitation.Status.SENT)
-                    invitation.status = Invitation.Status.SENT
-            else:
-                summary["failed"] += 1
+                log = _queue(invitation, kind, intended)
+            if log is not None:
+                summary[counter] += 1
+                summary["retried"] += log.attempts > 0
     return summary
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
@@ -11,14 +10,31 @@ from django.urls import reverse
 from django_tasks import task
 
 from clinicsite.core.mail import mail_task
+from clinicsite.core.urls import absolute_url
 
 from .models import AdverseEvent
 
 
 def _event_link(event_id: int) -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse(
-        "followups_admin:adverse_event", args=[event_id]
-    )
+    return absolute_url(reverse("followups_admin:adverse_event", args=[event_id]))
+
+
+def _release(log_id: int) -> None:
+    from .services import message_release
+
+    message_release(log_id)
+
+
+@mail_task(on_give_up=_release)
+def send_followup_message(log_id: int) -> bool:
+    """One invitation or reminder (``SendLog`` row ``log_id``): the signed links, nothing else.
+
+    The job (``send_due``) queued it with the row it claimed; a message the mail server
+    refused, or that could not be retried here, is queued again by the job's next run.
+    """
+    from .services import message_send
+
+    return message_send(log_id)
 
 
 @mail_task
@@ -60,7 +76,7 @@ def escalate_adverse_event(event_id: int) -> int:
 
 @task()
 def run_followups() -> dict[str, int]:
-    """The periodic job: send due invitations and reminders, escalate stale adverse events."""
+    """The periodic job: queue due invitations and reminders, escalate stale adverse events."""
     from .services import escalate_unacknowledged, send_due
 
     summary = send_due()

@@ -18,6 +18,7 @@ from django.urls import reverse
 from wagtail.models import Page, Site
 
 from clinicsite.clinic.models import ClinicSettings
+from clinicsite.core.urls import absolute_url
 
 from .models import Delivery, Digest, Subscriber
 from .tokens import confirm_token, manage_token
@@ -28,23 +29,19 @@ RECIPIENT = "newsletter-recipient@placeholder.invalid"
 MESSAGE_ID = "newsletter-message-id@placeholder.invalid"
 
 
-def absolute(path: str) -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
-
-
 def unsubscribe_url(subscriber: Subscriber, token: str | None = None) -> str:
     token = token or manage_token(subscriber.key)
-    return absolute(reverse("newsletter:unsubscribe", args=[token]))
+    return absolute_url(reverse("newsletter:unsubscribe", args=[token]))
 
 
 def preferences_url(subscriber: Subscriber, token: str | None = None) -> str:
     token = token or manage_token(subscriber.key)
-    return absolute(reverse("newsletter:preferences", args=[token]))
+    return absolute_url(reverse("newsletter:preferences", args=[token]))
 
 
 def confirm_url(subscriber: Subscriber) -> str:
     token = confirm_token(subscriber.key, subscriber.opt_in_round)
-    return absolute(reverse("newsletter:confirm", args=[token]))
+    return absolute_url(reverse("newsletter:confirm", args=[token]))
 
 
 def _mail_domain() -> str:
@@ -127,7 +124,7 @@ class DigestComposer:
         items = [
             {
                 "title": page.title,
-                "url": absolute(page.url or "/"),
+                "url": absolute_url(page.url or "/"),
                 "summary": getattr(page, "summary_text", "") or "",
             }
             for page in pages
@@ -191,7 +188,7 @@ class DigestComposer:
         return self._sender, [subscriber.email], data
 
     def test_message(self, to: str) -> EmailMultiAlternatives:
-        placeholder = absolute(reverse("newsletter:signup"))
+        placeholder = absolute_url(reverse("newsletter:signup"))
         return _message(
             subject=f"[Test] {self.digest.subject}",
             to=to,

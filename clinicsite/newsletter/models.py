@@ -37,7 +37,7 @@ class Subscriber(models.Model):
         CONFIRMED = "confirmed", "Confirmed"
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
 
-    # Allowed status changes (services.subscriber_* check them). Leaving is possible from any
+    # Allowed status changes (services/subscribers.py checks them). Leaving is possible from any
     # state; coming back from "unsubscribed" goes through "pending", i.e. a new opt-in.
     TRANSITIONS: dict[str, frozenset[str]] = {
         Status.PENDING: frozenset({Status.CONFIRMED, Status.UNSUBSCRIBED}),

@@ -24,9 +24,10 @@ from django.views.decorators.http import require_http_methods
 from clinicsite.core.audit import client_ip
 from clinicsite.core.ratelimit import hit
 
-from . import consent, services
+from . import consent
 from .forms import PreferencesForm, SignupForm
 from .models import ConsentEvent, Subscriber
+from .services import subscribers
 from .tokens import form_age, form_token, manage_token, read_confirm_token, read_manage_token
 
 logger = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         return _answer(request, form, message=AGAIN, ok=False)
     if age < settings.NEWSLETTER_MIN_FILL_SECONDS:
         return _answer(request, form, message=AGAIN, ok=False)
-    services.subscriber_signup(
+    subscribers.subscriber_signup(
         email=data["email"],
         topics=data["topics"],
         language=data["language"],
@@ -153,7 +154,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         if subscriber is None or subscriber.opt_in_round != opt_in_round:
             return _link_problem(request)
         return render(request, "newsletter/confirm.html", {"subscriber": subscriber})
-    result = services.subscriber_confirm(key=key, opt_in_round=opt_in_round, request=request)
+    result = subscribers.subscriber_confirm(key=key, opt_in_round=opt_in_round, request=request)
     if result.outcome == "stale":
         return _link_problem(request)
     return render(
@@ -178,7 +179,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
         method = ConsentEvent.Method.ONE_CLICK if one_click else ConsentEvent.Method.EMAIL_LINK
-        services.subscriber_unsubscribe(subscriber=subscriber, method=method, request=request)
+        subscribers.subscriber_unsubscribe(subscriber=subscriber, method=method, request=request)
         if one_click:
             return HttpResponse("Unsubscribed.", content_type="text/plain")
         subscriber.refresh_from_db()
@@ -206,17 +207,17 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "save")
         if action == "unsubscribe":
-            services.subscriber_unsubscribe(
+            subscribers.subscriber_unsubscribe(
                 subscriber=subscriber, method=ConsentEvent.Method.EMAIL_LINK, request=request
             )
             message = "You have left the list. We will not send you the newsletter again."
         elif action == "resubscribe" and subscriber.status == Subscriber.Status.UNSUBSCRIBED:
-            services.subscriber_resubscribe(subscriber=subscriber, request=request)
+            subscribers.subscriber_resubscribe(subscriber=subscriber, request=request)
             message = "Please check your inbox: we have sent you a link to confirm."
         else:
             form = PreferencesForm(request.POST)
             if form.is_valid():
-                services.subscriber_update_preferences(
+                subscribers.subscriber_update_preferences(
                     subscriber=subscriber,
                     topics=form.cleaned_data["topics"],
                     language=form.cleaned_data["language"],

@@ -34,8 +34,9 @@ from wagtail.permissions import register_permission_policy
 
 from clinicsite.core import audit
 
-from . import consent, services
+from . import consent
 from .models import Digest, InvalidTransition, Subscriber
+from .services import digests, subscribers
 
 EXPORT = "newsletter.export_subscriber"
 ERASE = "newsletter.erase_subscriber"
@@ -106,7 +107,7 @@ class SubscriberInspectView(InspectView):
 @_requires(EXPORT)
 def subscriber_export_view(request: HttpRequest, pk: int) -> HttpResponse:
     subscriber = get_object_or_404(Subscriber, pk=pk)
-    data = services.subscriber_export(subscriber=subscriber, request=request)
+    data = subscribers.subscriber_export(subscriber=subscriber, request=request)
     response = HttpResponse(
         json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"
     )
@@ -118,7 +119,7 @@ def subscriber_export_view(request: HttpRequest, pk: int) -> HttpResponse:
 def subscriber_erase_view(request: HttpRequest, pk: int) -> HttpResponse:
     subscriber = get_object_or_404(Subscriber, pk=pk)
     if request.method == "POST":
-        services.subscriber_erase(subscriber=subscriber, request=request)
+        subscribers.subscriber_erase(subscriber=subscriber, request=request)
         messages.success(request, "The subscriber's data was erased.")
         return redirect("newsletter_subscribers:index")
     return TemplateResponse(
@@ -197,8 +198,8 @@ class DigestInspectView(InspectView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         digest = self.object
-        context["progress"] = services.digest_progress(digest)
-        context["pages"] = services.digest_pages(digest)
+        context["progress"] = digests.digest_progress(digest)
+        context["pages"] = digests.digest_pages(digest)
         context["can_send"] = self.request.user.has_perm(SEND)
         context["now"] = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
         return context
@@ -232,7 +233,7 @@ def digest_schedule_view(request: HttpRequest, pk: int) -> HttpResponse:
             when = timezone.make_aware(when)
 
     def schedule(digest: Digest) -> str:
-        services.digest_schedule(digest=digest, when=when, actor=request.user, request=request)
+        digests.digest_schedule(digest=digest, when=when, actor=request.user, request=request)
         return "The digest is scheduled." if when else "The digest is being sent."
 
     return _digest_action(request, pk, schedule)
@@ -242,7 +243,7 @@ def digest_schedule_view(request: HttpRequest, pk: int) -> HttpResponse:
 @_requires(SEND)
 def digest_unschedule_view(request: HttpRequest, pk: int) -> HttpResponse:
     def unschedule(digest: Digest) -> str:
-        services.digest_unschedule(digest=digest, actor=request.user, request=request)
+        digests.digest_unschedule(digest=digest, actor=request.user, request=request)
         return "The digest is a draft again."
 
     return _digest_action(request, pk, unschedule)
@@ -252,8 +253,8 @@ def digest_unschedule_view(request: HttpRequest, pk: int) -> HttpResponse:
 @_requires("newsletter.view_digest")
 def digest_test_view(request: HttpRequest, pk: int) -> HttpResponse:
     def send_test(digest: Digest) -> str:
-        services.digest_send_test(digest=digest, user=request.user, request=request)
-        return f"A test copy was sent to {request.user.email}."
+        digests.digest_send_test(digest=digest, user=request.user, request=request)
+        return f"A test copy is on its way to {request.user.email}."
 
     return _digest_action(request, pk, send_test)
 
@@ -263,7 +264,7 @@ def digest_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
     from .mail import DigestComposer
 
     digest = get_object_or_404(Digest, pk=pk)
-    composer = DigestComposer(digest, services.digest_pages(digest))
+    composer = DigestComposer(digest, digests.digest_pages(digest))
     return TemplateResponse(
         request,
         "newsletter/admin/digest_preview.html",

@@ -1,5 +1,5 @@
 """What the scheduled jobs have already done, so that a re-run never repeats it: review
-reminders sent (``content.reminders``) and story-consent notices (``content.stories``)."""
+reminders queued (``content.reminders``) and story-consent notices (``content.stories``)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from wagtail.models import Page
 
 
 class ReviewReminder(models.Model):
-    """A reminder sent to a page's reviewer for one review due date (so it is sent once)."""
+    """A reminder queued for a page's reviewer for one review due date (so it is sent once);
+    ``sent_at`` is set when the mail server accepted it."""
 
     page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="+")
     due_date = models.DateField()
-    sent_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -25,7 +26,7 @@ class ReviewReminder(models.Model):
 
 
 class StoryConsentNotice(models.Model):
-    """A consent warning sent, or an unpublication done, for one consent expiry date."""
+    """A consent warning queued, or an unpublication done, for one consent expiry date."""
 
     class Kind(models.TextChoices):
         WARNING = "warning", "Editors warned"

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 import pytest
+from django_tasks_db.models import DBTaskResult
 
 from clinicsite.content.models import (
     MaterialConnection,
@@ -98,18 +99,22 @@ def test_a_lapsed_story_is_hidden_even_before_the_job_runs(client):
     assert b"Leila" not in client.get("/stories/").content
 
 
-def test_editors_are_warned_once_thirty_days_before(django_user_model):
+def test_editors_are_warned_once_thirty_days_before(
+    django_user_model, django_capture_on_commit_callbacks
+):
     editor(django_user_model, "warned")
     story = confirm_consent(PatientStoryPage.objects.get(slug="jonass-story"), days_ago=-20)
     assert not story.consent_lapsed
     mail.outbox.clear()
-    call_command("check_story_consent", stdout=StringIO())
+    with django_capture_on_commit_callbacks(execute=True):  # the warning's task runs at once
+        call_command("check_story_consent", stdout=StringIO())
     (message,) = mail.outbox
     assert message.to == ["warned@clinic.example"]
     assert "Jonas's story" in message.body
     assert f"/admin/pages/{story.pk}/edit/" in message.body
     assert PatientStoryPage.objects.get(pk=story.pk).live
-    call_command("check_story_consent", stdout=StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("check_story_consent", stdout=StringIO())
     assert len(mail.outbox) == 1
     assert StoryConsentNotice.objects.filter(page=story, kind="warning").count() == 1
 
@@ -128,6 +133,74 @@ def test_the_scheduled_task_runs_the_same_job():
     confirm_consent(PatientStoryPage.objects.get(slug="leilas-story"), days_ago=3)
     result = check_story_consent.enqueue()
     assert result.return_value == {"warned": 0, "unpublished": 1}
+
+
+def consent_warning_tasks():
+    return list(
+        DBTaskResult.objects.filter(
+            task_path="clinicsite.content.tasks.send_story_consent_warning"
+        ).order_by("enqueued_at")
+    )
+
+
+def test_a_warning_is_queued_once_by_id_and_its_task_retries_an_outage(
+    django_user_model, settings, smtp
+):
+    from clinicsite.content.tasks import send_story_consent_warning
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    editor(django_user_model, "warned")
+    story = confirm_consent(PatientStoryPage.objects.get(slug="jonass-story"), days_ago=-20)
+    call_command("check_story_consent", stdout=StringIO())
+    notice = StoryConsentNotice.objects.get(page=story, kind="warning")
+    (task,) = consent_warning_tasks()
+    assert task.args_kwargs == {"args": [notice.pk], "kwargs": {}}  # no addresses
+    out = StringIO()
+    call_command("check_story_consent", stdout=out)
+    assert "0 warned" in out.getvalue()
+    assert len(consent_warning_tasks()) == 1
+
+    smtp.stop()
+    assert send_story_consent_warning.call(notice.pk) is None  # re-enqueued itself
+    assert consent_warning_tasks()[-1].args_kwargs["kwargs"] == {"mail_attempt": 1}
+    assert StoryConsentNotice.objects.filter(pk=notice.pk).exists()
+    smtp.start()
+    assert send_story_consent_warning.call(notice.pk, mail_attempt=1) is True
+    (message,) = smtp.messages
+    assert message["X-Envelope-To"] == "warned@clinic.example"
+    assert "Jonas's story" in message["Subject"] + message.get_content()
+
+
+def test_a_warning_that_could_not_be_sent_is_queued_again_next_run(
+    django_user_model, smtp, django_capture_on_commit_callbacks, caplog
+):
+    editor(django_user_model, "warned")
+    story = confirm_consent(PatientStoryPage.objects.get(slug="jonass-story"), days_ago=-20)
+    smtp.stop()
+    with django_capture_on_commit_callbacks(execute=True):  # at once, and no deferred retry
+        call_command("check_story_consent", stdout=StringIO())
+    assert "not sent; the next run queues it again" in caplog.text
+    assert not StoryConsentNotice.objects.filter(page=story, kind="warning").exists()
+    smtp.start()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("check_story_consent", stdout=StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("check_story_consent", stdout=StringIO())
+    assert [m["X-Envelope-To"] for m in smtp.messages] == ["warned@clinic.example"]
+
+
+def test_a_warning_made_moot_while_queued_is_dropped(django_user_model, settings, smtp):
+    from clinicsite.content.tasks import send_story_consent_warning
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    editor(django_user_model, "warned")
+    story = confirm_consent(PatientStoryPage.objects.get(slug="jonass-story"), days_ago=-20)
+    call_command("check_story_consent", stdout=StringIO())
+    notice = StoryConsentNotice.objects.get(page=story, kind="warning")
+    confirm_consent(story, days_ago=-300)  # re-confirmed meanwhile
+    assert send_story_consent_warning.call(notice.pk) is False
+    assert smtp.messages == []
+    assert not StoryConsentNotice.objects.filter(pk=notice.pk).exists()
 
 
 # --- The signed release is private ------------------------------------------------------------

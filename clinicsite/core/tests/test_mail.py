@@ -9,7 +9,7 @@ from django.utils import timezone
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from clinicsite.core.mail import enqueue_after_commit, is_transient, retry_delay
+from clinicsite.core.mail import enqueue_after_commit, is_transient, mail_task, retry_delay
 from clinicsite.newsletter.models import Subscriber
 from clinicsite.newsletter.tasks import send_list_notice
 
@@ -87,3 +87,33 @@ def test_with_the_database_backend_the_task_commits_and_rolls_back_with_the_data
         enqueue_after_commit(send_list_notice, subscriber.pk, "confirm")
     (queued,) = DBTaskResult.objects.all()
     assert queued.task_path == "clinicsite.newsletter.tasks.send_list_notice"
+
+
+GAVE_UP: list = []
+
+
+def _gave_up(*args, **kwargs):
+    GAVE_UP.append((args, kwargs))
+
+
+@mail_task(on_give_up=_gave_up)
+def always_disconnected(n: int) -> None:
+    raise smtplib.SMTPServerDisconnected("down")
+
+
+def test_a_task_that_gives_up_hands_its_arguments_back(settings):
+    GAVE_UP.clear()
+    settings.TASKS = DB_TASKS  # can defer: a transient failure is retried, nothing given up
+    assert always_disconnected.call(7) is None
+    assert GAVE_UP == []
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        always_disconnected.call(7, mail_attempt=3)  # cannot defer: final
+    assert GAVE_UP == [((7,), {})]
+
+
+def test_links_in_mail_use_the_configured_address_not_a_request(settings):
+    from clinicsite.core.urls import absolute_url
+
+    settings.WAGTAILADMIN_BASE_URL = "https://clinic.example/"
+    assert absolute_url("/followup/abc/") == "https://clinic.example/followup/abc/"

@@ -39,7 +39,8 @@ def test_patient_answers_on_a_phone_and_an_adverse_event_reaches_the_clinician(
 ):
     smtp_server.clear()
     live_site.manage("shell", "-c", SETUP)
-    live_site.manage("send_followups")
+    live_site.manage("send_followups")  # queues the invitation ...
+    live_site.manage("db_worker", "--batch", "--no-startup-delay")  # ... the worker sends it
     (invitation,) = smtp_server.wait_for("browser-patient@example.com")
     body = invitation.get_body(preferencelist=("plain",)).get_content()
     link = re.search(r"http://\S+/followup/\S+/(?=\s)", body).group(0)

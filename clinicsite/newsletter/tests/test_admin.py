@@ -7,8 +7,8 @@ import pytest
 
 from clinicsite.content.models import ArticlePage
 from clinicsite.core.models import AuditEntry
-from clinicsite.newsletter import services
 from clinicsite.newsletter.models import Digest, Subscriber
+from clinicsite.newsletter.services import subscribers
 
 from . import factories
 
@@ -26,7 +26,7 @@ def staff(django_user_model, role, username=None):
 
 
 def ledgered_subscriber():
-    subscriber = services.subscriber_signup(
+    subscriber = subscribers.subscriber_signup(
         email="jo@example.org", topics=[], language="en", source="/conditions/lupus/"
     )
     return subscriber
@@ -137,7 +137,9 @@ def test_compose_preview_test_and_schedule_a_digest(
     preview = client.get(f"{DIGESTS}preview/{digest.pk}/").content.decode()
     assert "What we published." in preview
     assert "Can stem cells help lupus?" in preview
-    client.post(f"{DIGESTS}test/{digest.pk}/")
+    with django_capture_on_commit_callbacks(execute=True):  # the queued test copy goes out
+        response = client.post(f"{DIGESTS}test/{digest.pk}/", follow=True)
+    assert "A test copy is on its way to mia@clinic.example." in response.content.decode()
     (test_copy,) = mail.outbox
     assert test_copy.to == ["mia@clinic.example"]
     assert test_copy.subject == "[Test] December at the clinic"

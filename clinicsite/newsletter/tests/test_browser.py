@@ -14,14 +14,14 @@ ARTICLE = "/articles/can-stem-cells-help-lupus/"
 
 DIGEST = """
 from wagtail.models import Page
-from clinicsite.newsletter import services
+from clinicsite.newsletter.services import digests
 from clinicsite.newsletter.models import Digest, DigestItem, Subscriber
 Subscriber.objects.get_or_create(
     email="control-reader@example.org",
     defaults={{"language": "en", "status": "confirmed"}})
 digest = Digest.objects.create(subject="{subject}", mode="chosen")
 DigestItem.objects.create(digest=digest, page=Page.objects.get(slug="can-stem-cells-help-lupus"))
-services.digest_schedule(digest=digest, when=None, actor=None)
+digests.digest_schedule(digest=digest, when=None, actor=None)
 """
 
 

@@ -7,9 +7,10 @@ import pytest
 
 from clinicsite.clinic.models import Condition
 from clinicsite.core.models import AuditEntry
-from clinicsite.newsletter import consent, services
+from clinicsite.newsletter import consent
 from clinicsite.newsletter.mail import confirm_url
 from clinicsite.newsletter.models import ConsentEvent, InvalidTransition, Subscriber
+from clinicsite.newsletter.services import subscribers
 from clinicsite.newsletter.tokens import read_confirm_token
 
 from . import factories
@@ -21,12 +22,12 @@ def signup(email="ana@example.org", **kwargs):
     kwargs.setdefault("topics", [])
     kwargs.setdefault("language", "en")
     kwargs.setdefault("source", "/articles/can-stem-cells-help-lupus/")
-    return services.subscriber_signup(email=email, **kwargs)
+    return subscribers.subscriber_signup(email=email, **kwargs)
 
 
 def confirm(subscriber):
     key, round_ = read_confirm_token(confirm_url(subscriber).rstrip("/").rsplit("/", 1)[1])
-    return services.subscriber_confirm(key=key, opt_in_round=round_)
+    return subscribers.subscriber_confirm(key=key, opt_in_round=round_)
 
 
 def test_signup_is_pending_records_consent_and_mails_a_confirmation(
@@ -99,14 +100,14 @@ def test_repeated_signups_resend_but_are_capped_per_address(
 def test_unsubscribe_is_immediate_and_old_confirmation_links_stop_working():
     subscriber = signup()
     old_link = confirm_url(subscriber)
-    assert services.subscriber_unsubscribe(
+    assert subscribers.subscriber_unsubscribe(
         subscriber=subscriber, method=ConsentEvent.Method.ONE_CLICK
     )
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
     key, round_ = read_confirm_token(old_link.rstrip("/").rsplit("/", 1)[1])
-    assert services.subscriber_confirm(key=key, opt_in_round=round_).outcome == "stale"
-    assert not services.subscriber_unsubscribe(
+    assert subscribers.subscriber_confirm(key=key, opt_in_round=round_).outcome == "stale"
+    assert not subscribers.subscriber_unsubscribe(
         subscriber=subscriber, method=ConsentEvent.Method.EMAIL_LINK
     )  # already out: no second ledger line
     assert subscriber.events.filter(kind="unsubscribed").count() == 1
@@ -137,7 +138,7 @@ def test_transitions_are_checked(start, target, allowed):
     assert subscriber.can_become(target) is allowed
     if not allowed:
         with pytest.raises(InvalidTransition):
-            services._move(subscriber, target)
+            subscribers._move(subscriber, target)
 
 
 def test_ip_address_is_kept_only_when_the_clinic_turns_it_on(rf):
@@ -156,12 +157,12 @@ def test_ip_address_is_kept_only_when_the_clinic_turns_it_on(rf):
 def test_export_holds_everything_and_erase_leaves_no_address():
     subscriber = signup("fay@example.org", topics=[Condition.objects.get(slug="lupus")])
     confirm(subscriber)
-    data = services.subscriber_export(subscriber=subscriber)
+    data = subscribers.subscriber_export(subscriber=subscriber)
     assert data["email"] == "fay@example.org"
     assert [e["kind"] for e in data["consent_events"]] == ["signup", "confirmed"]
     assert data["consent_events"][0]["wording"] == consent.wording(consent.CURRENT)
     assert data["topics"] == ["Systemic lupus erythematosus"]
-    services.subscriber_erase(subscriber=subscriber)
+    subscribers.subscriber_erase(subscriber=subscriber)
     assert not Subscriber.objects.filter(email__iexact="fay@example.org").exists()
     assert not ConsentEvent.objects.filter(subscriber_id=subscriber.pk).exists()
     entries = AuditEntry.objects.filter(action__startswith="subscriber.")
@@ -197,3 +198,34 @@ def test_a_racing_second_sign_up_of_a_new_address_joins_the_first(monkeypatch):
     assert len(lookups) == 2
     assert Subscriber.objects.filter(email__iexact="ray@example.org").count() == 1
     assert subscriber.events.get().kind == ConsentEvent.Kind.SIGNUP_REPEATED
+
+
+def reads_that_miss(monkeypatch, misses):
+    """Reads of the address miss the row ``misses`` times: as if another request's insert
+    committed just after this one looked."""
+    real = Subscriber.objects.select_for_update
+    reads = []
+
+    def read(*args, **kwargs):
+        reads.append(1)
+        queryset = real(*args, **kwargs)
+        return queryset.none() if len(reads) <= misses else queryset
+
+    monkeypatch.setattr(Subscriber.objects, "select_for_update", read)
+    return reads
+
+
+def test_two_sign_ups_of_a_new_address_at_once_end_in_one_subscriber(monkeypatch):
+    other = factories.subscriber(email="race@example.org", status=Subscriber.Status.PENDING)
+    reads = reads_that_miss(monkeypatch, misses=1)
+    assert signup("race@example.org") == other  # the insert failed; the row was read again
+    assert len(reads) == 2
+    assert Subscriber.objects.filter(email="race@example.org").count() == 1
+
+
+def test_the_sign_up_race_is_re_read_a_bounded_number_of_times(monkeypatch):
+    factories.subscriber(email="ghost@example.org")
+    reads = reads_that_miss(monkeypatch, misses=100)
+    with pytest.raises(IntegrityError):
+        signup("ghost@example.org")
+    assert len(reads) == subscribers.SIGNUP_READS

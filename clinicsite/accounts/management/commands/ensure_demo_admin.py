@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from clinicsite.accounts.roles import ADMINISTRATOR
+from clinicsite.core.urls import absolute_url
 
 USERNAME = "admin"
 
@@ -41,9 +42,8 @@ class Command(BaseCommand):
         user.set_password(password)
         user.save()
         user.groups.add(Group.objects.get(name=ADMINISTRATOR))
-        base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo admin: {base}/admin/  username: {USERNAME}  password: {password}"
+                f"Demo admin: {absolute_url('/admin/')}  username: {USERNAME}  password: {password}"
             )
         )

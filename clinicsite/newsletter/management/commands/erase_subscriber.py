@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from clinicsite.newsletter.models import Subscriber
-from clinicsite.newsletter.services import subscriber_erase
+from clinicsite.newsletter.services.subscribers import subscriber_erase
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from clinicsite.newsletter.models import Subscriber
-from clinicsite.newsletter.services import subscriber_export
+from clinicsite.newsletter.services.subscribers import subscriber_export
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from clinicsite.newsletter.services import run_due
+from clinicsite.newsletter.services.delivery import run_due
 
 
 class Command(BaseCommand):
