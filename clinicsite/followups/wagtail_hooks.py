@@ -3,6 +3,7 @@ from django.utils.html import format_html
 
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.components import Component
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
@@ -55,15 +56,17 @@ def register_menu_item() -> MenuItem:
     )
 
 
-class AdverseEventPanel:
-    """Dashboard badge: open adverse events, for clinicians only."""
+class AdverseEventPanel(Component):
+    """Dashboard badge: open adverse events, for clinicians only (a Wagtail ``Component``, so
+    the dashboard can collect its media like any other panel's)."""
 
+    name = "adverse_events"
     order = 10
 
     def __init__(self, count: int) -> None:
         self.count = count
 
-    def render(self) -> str:
+    def render_html(self, parent_context: dict | None = None) -> str:
         return format_html(
             '<section class="w-panel" aria-labelledby="ae-badge"><h2 id="ae-badge">'
             'Adverse events</h2><p><a href="{}"><strong>{} open</strong> – review and grade</a>'
@@ -71,9 +74,6 @@ class AdverseEventPanel:
             reverse("followups_admin:adverse_events"),
             self.count,
         )
-
-    def render_html(self, parent_context=None) -> str:  # noqa: ANN001
-        return self.render()
 
 
 @hooks.register("construct_homepage_panels")

@@ -136,3 +136,12 @@ def test_clinicians_need_a_verified_second_factor(client, invitation):
     assert response.status_code == 302
     assert "second-factor" in response["Location"]
     assert not AuditEntry.objects.filter(action="adverse_event.read").exists()
+
+
+def test_the_dashboard_shows_open_adverse_events_to_a_clinician(client, invitation):
+    services.adverse_event_report(treatment=invitation.treatment, description="Fever")
+    client.force_login(invitation.treatment.treating_clinician)
+    response = client.get("/admin/")  # was a 500: the badge had no ``media`` for the dashboard
+    assert response.status_code == 200
+    assert b"open</strong> \xe2\x80\x93 review and grade" in response.content
+    assert b"Fever" not in response.content  # a count, never the report itself
