@@ -12,10 +12,16 @@ in two states:
 
 Reports the median wall and CPU time and the queries of each, and writes
 bench/results/render-<engine>.json. Figures are only comparable within one run.
+
+``--overrides`` measures, in the same run, what each override of Wagtail's serving path buys
+(``content/models/routing.py``, ``core.middleware.WagtailSiteMiddleware``): the same-generation
+renders again with one override at a time replaced by Wagtail's own code, and with all of them
+replaced; written to bench/results/render-overrides-<engine>.json.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -63,10 +69,16 @@ def summary(samples: list[tuple[float, float, int]]) -> dict:
 
 
 def main() -> None:
+    compare = "--overrides" in sys.argv[1:]
     with scratch_site("render", commands=(["migrate", "-v0"], ["load_demo", "-v0"])) as site:
         result = measure(site.engine)
+        overrides = measure_overrides(site.engine) if compare else None
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
+    if overrides:
+        path = out / f"render-overrides-{overrides['engine']}.json"
+        path.write_text(json.dumps(overrides, indent=2) + "\n")
+        print_overrides(overrides)
     (out / f"render-{result['engine']}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(f"| page ({result['engine']}) | same generation: ms (CPU) / queries | new generation |")
     print("|---|---|---|")
@@ -104,6 +116,105 @@ def measure(engine: str) -> dict:
         },
     }
     return result
+
+
+@contextlib.contextmanager
+def wagtail_routing():
+    """Wagtail's ``Page.route``: a child query and a specific query per URL segment."""
+    from unittest import mock
+
+    from wagtail.models import Page
+
+    from clinicsite.content.models.routing import RoutingMixin
+
+    with (
+        mock.patch.object(RoutingMixin, "route", Page.route),
+        mock.patch.object(RoutingMixin, "reads_itself_when_routed", False),
+    ):
+        yield
+
+
+@contextlib.contextmanager
+def privacy(kind: str):
+    """The view-restriction check and ``.public()`` as ``kind`` does them."""
+    from unittest import mock
+
+    from wagtail.models import Page
+    from wagtail.query import PageQuerySet
+
+    from clinicsite.content.models import routing
+
+    check = {
+        "wagtail": Page.get_view_restrictions,
+        "one query": routing.restrictions_from_database,
+        "remembered": routing.RoutingMixin.get_view_restrictions,
+    }[kind]
+    listing = (
+        routing.ClinicPageQuerySet.private_q if kind == "remembered" else PageQuerySet.private_q
+    )
+    with (
+        mock.patch.object(routing.RoutingMixin, "get_view_restrictions", check),
+        mock.patch.object(routing.ClinicPageQuerySet, "private_q", listing),
+    ):
+        yield
+
+
+@contextlib.contextmanager
+def wagtail_site_lookup():
+    """Wagtail's ``Site.find_for_request`` on every request (no WagtailSiteMiddleware)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    middleware = [m for m in settings.MIDDLEWARE if not m.endswith("WagtailSiteMiddleware")]
+    with override_settings(MIDDLEWARE=middleware):
+        yield
+
+
+def measure_overrides(engine: str) -> dict:
+    """Same-generation renders per variant, variants interleaved page by page so that drift
+    in the machine's speed falls on all of them alike."""
+    from django.test import Client
+
+    variants = {
+        "project": [],
+        "wagtail routing": [wagtail_routing],
+        "privacy: wagtail (2 queries)": [lambda: privacy("wagtail")],
+        "privacy: one query, no cache": [lambda: privacy("one query")],
+        "wagtail site lookup": [wagtail_site_lookup],
+        "all wagtail": [wagtail_routing, lambda: privacy("wagtail"), wagtail_site_lookup],
+    }
+    samples: dict[str, dict[str, list]] = {v: {p: [] for p in PAGES} for v in variants}
+    for _ in range(RUNS // 10):
+        for name, toggles in variants.items():
+            with contextlib.ExitStack() as stack:
+                for toggle in toggles:
+                    stack.enter_context(toggle())
+                client = Client(HTTP_HOST="127.0.0.1")  # loads the middleware of the variant
+                for page in PAGES:
+                    timed(client, page)  # warm the variant's remembered parts
+                    samples[name][page].extend(timed(client, page) for _ in range(10))
+    return {
+        "engine": engine,
+        "runs": RUNS // 10 * 10,
+        "variants": {
+            name: {page: summary(per_page[page]) for page in PAGES}
+            for name, per_page in samples.items()
+        },
+    }
+
+
+def print_overrides(result: dict) -> None:
+    variants = result["variants"]
+    names = list(variants)
+    print(f"\n| page ({result['engine']}): ms / queries | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for page in PAGES:
+        cells = [
+            f"{variants[n][page]['median_ms']} / {variants[n][page]['queries']}" for n in names
+        ]
+        print(f"| {page} | " + " | ".join(cells) + " |")
+    totals = [sum(variants[n][p]["median_ms"] for p in PAGES) for n in names]
+    print("| all nine pages (sum of medians) | " + " | ".join(f"{t:.1f}" for t in totals) + " |")
 
 
 if __name__ == "__main__":

@@ -11,9 +11,14 @@ readers never see stale content for longer than one request. Configure the cache
 gunicorn worker on one machine sees the same generation).
 
 The same generation keys smaller things that every visitor sees alike and that pages would
-otherwise fetch on every render (the navigation, the clinic's details, which sections are
-private, the newsletter box): ``remember`` keeps them in the default cache until the next
-generation.
+otherwise fetch on every render (the navigation, the clinic's details, the route to a
+published URL): ``remember`` keeps them in the default cache until the next generation.
+Template fragments use Wagtail's own ``{% wagtailcache %}`` and ``{% wagtailpagecache %}``
+(which skip previews), varied on ``fragment_key`` (``core.context_processors``).
+
+Only ever a cache of what the database says, never the authority for access: a lost or
+evicted generation starts a fresh one rather than one that may have been used before, and
+whether a page is private is always read from the database by the pages themselves.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -47,12 +53,19 @@ def _cache():  # noqa: ANN202
     return caches["pages"]
 
 
+def _fresh_generation() -> int:
+    """A generation no earlier process can have used: when the key is missing (a new cache,
+    or one that evicted it), starting again from 1 would bring back whatever was remembered
+    under 1 before, for up to ``REMEMBER_SECONDS``."""
+    return time.time_ns()
+
+
 def _increment() -> None:
     cache = _cache()
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:
-        cache.set(GENERATION_KEY, 1, None)
+        cache.set(GENERATION_KEY, _fresh_generation(), None)
     _request.generation = None
 
 
@@ -76,7 +89,7 @@ def generation() -> int:
     """
     if getattr(_request, "active", False) and _request.generation is not None:
         return _request.generation
-    value = _cache().get_or_set(GENERATION_KEY, 1, None)
+    value = _cache().get_or_set(GENERATION_KEY, _fresh_generation, None)
     if getattr(_request, "active", False):
         _request.generation = value
     return value
@@ -108,6 +121,15 @@ def remember(key: str, build: Callable[[], T], keep: Callable[[T], bool] | None 
         if keep is None or keep(value):
             cache.set(full_key, value, REMEMBER_SECONDS)
     return value
+
+
+def fragment_key(request: HttpRequest) -> str:
+    """What every cached template fragment varies on besides its own values: the release, the
+    generation and the request's site (one site's links are not another's)."""
+    from wagtail.models import Site
+
+    site = Site.find_for_request(request)
+    return f"{release()}:{generation()}:{site.pk if site else ''}"
 
 
 @functools.cache
