@@ -135,31 +135,6 @@ def wagtail_routing():
 
 
 @contextlib.contextmanager
-def privacy(kind: str):
-    """The view-restriction check and ``.public()`` as ``kind`` does them."""
-    from unittest import mock
-
-    from wagtail.models import Page
-    from wagtail.query import PageQuerySet
-
-    from clinicsite.content.models import routing
-
-    check = {
-        "wagtail": Page.get_view_restrictions,
-        "one query": routing.restrictions_from_database,
-        "remembered": routing.RoutingMixin.get_view_restrictions,
-    }[kind]
-    listing = (
-        routing.ClinicPageQuerySet.private_q if kind == "remembered" else PageQuerySet.private_q
-    )
-    with (
-        mock.patch.object(routing.RoutingMixin, "get_view_restrictions", check),
-        mock.patch.object(routing.ClinicPageQuerySet, "private_q", listing),
-    ):
-        yield
-
-
-@contextlib.contextmanager
 def wagtail_site_lookup():
     """Wagtail's ``Site.find_for_request`` on every request (no WagtailSiteMiddleware)."""
     from django.conf import settings
@@ -178,10 +153,8 @@ def measure_overrides(engine: str) -> dict:
     variants = {
         "project": [],
         "wagtail routing": [wagtail_routing],
-        "privacy: wagtail (2 queries)": [lambda: privacy("wagtail")],
-        "privacy: one query, no cache": [lambda: privacy("one query")],
         "wagtail site lookup": [wagtail_site_lookup],
-        "all wagtail": [wagtail_routing, lambda: privacy("wagtail"), wagtail_site_lookup],
+        "all wagtail": [wagtail_routing, wagtail_site_lookup],
     }
     samples: dict[str, dict[str, list]] = {v: {p: [] for p in PAGES} for v in variants}
     for _ in range(RUNS // 10):

@@ -21,7 +21,7 @@ from .home import HomePage
 from .medical_review import MedicalReviewMixin, MedicalReviewTask, MedicalReviewTaskState
 from .people import Person
 from .reminders import ReviewReminder, StoryConsentNotice
-from .routing import ROUTE_FIELDS, ClinicPageManager, ClinicPageQuerySet, private_sections
+from .routing import ROUTE_FIELDS, RoutingMixin
 from .stories import (
     CONSENT_VALID_MONTHS,
     RELEASE_MAX_MB,
@@ -53,8 +53,6 @@ __all__ = [
     "ArticleReference",
     "BasePage",
     "ClinicPage",
-    "ClinicPageManager",
-    "ClinicPageQuerySet",
     "ConditionIndexPage",
     "ConditionPage",
     "HomePage",
@@ -66,6 +64,7 @@ __all__ = [
     "Person",
     "ProgressUpdate",
     "ReviewReminder",
+    "RoutingMixin",
     "StoryConsentNotice",
     "StoryIndexPage",
     "StorySelection",
@@ -73,7 +72,6 @@ __all__ = [
     "clinic_json_ld",
     "current_stories",
     "lazily",
-    "private_sections",
     "release_storage",
     "release_upload_to",
     "time_since",

@@ -13,10 +13,11 @@ from django.utils.functional import SimpleLazyObject
 from wagtail.admin.panels import FieldPanel
 from wagtail.images import get_image_model
 from wagtail.models import Page
+from wagtail.query import PageQuerySet
 
 from clinicsite.clinic.models import ClinicSettings
 
-from .routing import ClinicPageManager, ClinicPageQuerySet, RoutingMixin
+from .routing import RoutingMixin
 
 IMAGE_MODEL = "core.ClinicImage"
 
@@ -52,7 +53,6 @@ class BasePage(RoutingMixin, Page):
 
     promote_panels = [*Page.promote_panels, FieldPanel("listing_image")]
 
-    objects = ClinicPageManager()
     # Fields a card of this page type shows besides CARD_FIELDS (its summary, its meta line);
     # anything else a card reads would cost a query per card.
     card_fields: tuple[str, ...] = ()
@@ -61,7 +61,7 @@ class BasePage(RoutingMixin, Page):
         abstract = True
 
     @classmethod
-    def cards(cls) -> ClinicPageQuerySet:
+    def cards(cls) -> PageQuerySet:
         """Live, public pages of this type for a listing: only the columns a card shows, with
         the listing image and its card rendition read for all cards at once, so a listing
         costs the same few queries however many pages it shows."""

@@ -16,48 +16,27 @@ Overridden here, each for a gain measured with ``bench/render.py`` (``docs/perfo
   Wagtail's own walk decides.
 * The request's ``Site``: see ``core.middleware.WagtailSiteMiddleware``.
 
-Listing and card querysets (``ClinicPageQuerySet``) read only what a card shows.
+Not overridden: who may see a page. Wagtail's own view-restriction check before serving and
+its ``.public()`` in listings read the restrictions from the database on every request. A
+remembered copy of them saved about 0.5 ms and one or two queries per uncached render, but
+a cache can lose entries or keep old ones, and privacy must not depend on it; a one-query
+version of the check saved nothing measurable over Wagtail's two (same bench run). Routes
+found from remembered data are served only after that check.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from django.db import models
 from django.http import HttpRequest
 
-from wagtail.models import Page, PageManager, PageViewRestriction
-from wagtail.query import PageQuerySet
+from wagtail.models import Page
 from wagtail.url_routing import RouteResult
 
 from clinicsite.core.pagecache import remember
 
 # What routing needs of the pages along a URL (and templates of a page's parent, for links).
 ROUTE_FIELDS = ("title", "slug", "live", "url_path", "path", "depth", "numchild", "content_type")
-
-
-def private_sections() -> list[tuple[str, int]]:
-    """(path, depth) of every page with a view restriction, read once per cache generation.
-
-    Wagtail reads the restrictions afresh each time ``.public()`` is called and again before
-    serving each page; saving or deleting a restriction bumps the generation.
-    """
-    return remember(
-        "private-sections",
-        lambda: list(PageViewRestriction.objects.values_list("page__path", "page__depth")),
-    )
-
-
-class ClinicPageQuerySet(PageQuerySet):
-    def private_q(self) -> models.Q:
-        """Wagtail's test for pages in a private section, from the remembered restrictions."""
-        q = models.Q()
-        for path, depth in private_sections():
-            q |= models.Q(path__startswith=path) & models.Q(depth__gte=depth)
-        return q if q else models.Q(pk__in=[])
-
-
-ClinicPageManager = PageManager.from_queryset(ClinicPageQuerySet)
 
 
 def _specific_for_serving(page: Page) -> Page:
@@ -133,24 +112,3 @@ class RoutingMixin:
                 continue
             return _specific_for_serving(page).route(request, remaining)
         raise AssertionError("unreachable")
-
-    def get_view_restrictions(self) -> models.QuerySet:
-        """No query at all while no page on the site is private (the usual case)."""
-        if not private_sections():
-            return PageViewRestriction.objects.none()
-        return super().get_view_restrictions()
-
-
-def restrictions_from_database(page: Page) -> models.QuerySet:
-    """The view restrictions on ``page`` and its ancestors, read from the database in one query.
-
-    Wagtail's own check reads the ancestors (for aliases) and then the restrictions: two
-    queries. The ancestors' paths are prefixes of the page's own, so one query finds every
-    restriction on them, or on the source page of any of them that is an alias (a superset of
-    what Wagtail checks, never less strict).
-    """
-    paths = [page.path[:end] for end in range(Page.steplen, len(page.path) + 1, Page.steplen)]
-    sources = Page.objects.filter(path__in=paths, alias_of__isnull=False).values("alias_of_id")
-    return PageViewRestriction.objects.filter(
-        models.Q(page__path__in=paths) | models.Q(page_id__in=sources)
-    )

@@ -17,8 +17,6 @@ from wagtail.models import Page, Site
 from clinicsite.core.pagecache import remember
 from clinicsite.core.templatetags.clinic_tags import jsonld
 
-from ..models import ClinicPageQuerySet
-
 register = template.Library()
 
 
@@ -47,8 +45,7 @@ def menu_items(context: dict[str, Any]) -> list[dict[str, str]]:
 def _menu_entries(site: Site, request: Any) -> list[tuple[str, str, str]]:
     """(title, url_path, url) of the site's top-level pages marked 'show in menus'."""
     pages = (
-        ClinicPageQuerySet(Page)  # whatever their type; private sections as remembered
-        .child_of(site.root_page)
+        Page.objects.child_of(site.root_page)
         .live()
         .public()
         .in_menu()
