@@ -135,6 +135,19 @@ def wagtail_routing():
 
 
 @contextlib.contextmanager
+def wagtail_privacy_check():
+    """Wagtail's ``get_view_restrictions`` before serving: ancestors, then restrictions."""
+    from unittest import mock
+
+    from wagtail.models import Page
+
+    from clinicsite.content.models.routing import RoutingMixin
+
+    with mock.patch.object(RoutingMixin, "get_view_restrictions", Page.get_view_restrictions):
+        yield
+
+
+@contextlib.contextmanager
 def wagtail_site_lookup():
     """Wagtail's ``Site.find_for_request`` on every request (no WagtailSiteMiddleware)."""
     from django.conf import settings
@@ -153,8 +166,9 @@ def measure_overrides(engine: str) -> dict:
     variants = {
         "project": [],
         "wagtail routing": [wagtail_routing],
+        "wagtail privacy check": [wagtail_privacy_check],
         "wagtail site lookup": [wagtail_site_lookup],
-        "all wagtail": [wagtail_routing, wagtail_site_lookup],
+        "all wagtail": [wagtail_routing, wagtail_privacy_check, wagtail_site_lookup],
     }
     samples: dict[str, dict[str, list]] = {v: {p: [] for p in PAGES} for v in variants}
     for _ in range(RUNS // 10):

@@ -14,29 +14,43 @@ Overridden here, each for a gain measured with ``bench/render.py`` (``docs/perfo
   specific object is read, with the related rows its template shows. A page type with its own
   ``route`` still receives the rest of the URL; where stored URL paths disagree with the tree,
   Wagtail's own walk decides.
+* ``RoutingMixin.get_view_restrictions``: the query that reads the served page also says,
+  in an ``EXISTS`` over its path, whether any view restriction applies to it or its
+  ancestors; when none does, Wagtail's two-query check is skipped. When one does, Wagtail's
+  own check runs. Both read the database on every request: who may see a page is never read
+  from a cache, which can lose entries or keep old ones (an earlier remembered copy of the
+  restrictions is gone for that reason). Routes found from remembered data are served only
+  after this check.
 * The request's ``Site``: see ``core.middleware.WagtailSiteMiddleware``.
 
-Not overridden: who may see a page. Wagtail's own view-restriction check before serving and
-its ``.public()`` in listings read the restrictions from the database on every request. A
-remembered copy of them saved about 0.5 ms and one or two queries per uncached render, but
-a cache can lose entries or keep old ones, and privacy must not depend on it; a one-query
-version of the check saved nothing measurable over Wagtail's two (same bench run). Routes
-found from remembered data are served only after that check.
+Listings use Wagtail's own ``.public()``, which reads the restrictions from the database.
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from django.db import models
 from django.http import HttpRequest
 
-from wagtail.models import Page
+from wagtail.models import Page, PageViewRestriction
 from wagtail.url_routing import RouteResult
 
 from clinicsite.core.pagecache import remember
 
 # What routing needs of the pages along a URL (and templates of a page's parent, for links).
 ROUTE_FIELDS = ("title", "slug", "live", "url_path", "path", "depth", "numchild", "content_type")
+
+
+def restrictions_on(path: str) -> models.QuerySet:
+    """The view restrictions on the page at ``path`` and its ancestors, or on the source page
+    of any of them that is an alias: what Wagtail's ``get_view_restrictions`` checks, found
+    from the tree path alone (a page's ancestors' paths are its own path's prefixes)."""
+    paths = [path[:end] for end in range(Page.steplen, len(path) + 1, Page.steplen)]
+    sources = Page.objects.filter(path__in=paths, alias_of__isnull=False).values("alias_of_id")
+    return PageViewRestriction.objects.filter(
+        models.Q(page__path__in=paths) | models.Q(page_id__in=sources)
+    )
 
 
 def _specific_for_serving(page: Page) -> Page:
@@ -46,7 +60,8 @@ def _specific_for_serving(page: Page) -> Page:
         return page.specific
     if isinstance(page, cls) and not page.get_deferred_fields():
         return page
-    queryset = cls.objects.all()
+    # Whether any view restriction applies, read in the same query as the page itself.
+    queryset = cls.objects.annotate(_restricted=models.Exists(restrictions_on(page.path)))
     if cls.serve_select_related:  # select_related() without names would follow every key
         queryset = queryset.select_related(*cls.serve_select_related)
     specific = queryset.get(pk=page.pk)
@@ -112,3 +127,11 @@ class RoutingMixin:
                 continue
             return _specific_for_serving(page).route(request, remaining)
         raise AssertionError("unreachable")
+
+    def get_view_restrictions(self) -> models.QuerySet:
+        """None when the query that read this page for serving found no restriction on it or
+        its ancestors (the usual case: no query at all); Wagtail's own check otherwise, or
+        when the page was read some other way."""
+        if self.__dict__.get("_restricted") is False:
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()

@@ -92,3 +92,16 @@ def test_a_private_article_is_refused_on_its_own_restriction(client, settings):
 def _remembered_keys() -> list[str]:
     cache = caches["default"]
     return [key.split(":", 2)[-1] for key in cache._cache]  # locmem: ":version:key"
+
+
+def test_a_page_below_an_alias_of_a_private_page_is_refused(client, settings):
+    """Wagtail checks an alias's source page for restrictions; so does the one query."""
+    from clinicsite.content.models.routing import restrictions_on
+
+    settings.PAGE_CACHE_SECONDS = 0
+    stories = StoryIndexPage.objects.get()
+    alias = stories.create_alias(update_slug="stories-elsewhere")
+    make_private(stories)
+    assert restrictions_on(alias.path).exists()
+    assert asks_to_sign_in(client.get("/stories-elsewhere/"))
+    assert asks_to_sign_in(client.get(STORY))
