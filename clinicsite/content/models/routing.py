@@ -14,13 +14,12 @@ Overridden here, each for a gain measured with ``bench/render.py`` (``docs/perfo
   specific object is read, with the related rows its template shows. A page type with its own
   ``route`` still receives the rest of the URL; where stored URL paths disagree with the tree,
   Wagtail's own walk decides.
-* ``RoutingMixin.get_view_restrictions``: the query that reads the served page also says,
-  in an ``EXISTS`` over its path, whether any view restriction applies to it or its
-  ancestors; when none does, Wagtail's two-query check is skipped. When one does, Wagtail's
-  own check runs. Both read the database on every request: who may see a page is never read
-  from a cache, which can lose entries or keep old ones (an earlier remembered copy of the
-  restrictions is gone for that reason). Routes found from remembered data are served only
-  after this check.
+* ``RoutingMixin.get_view_restrictions``: while no page on the site has a view restriction
+  (one ``EXISTS`` query, far cheaper than Wagtail's two), nothing is checked further; once
+  any page is private, Wagtail's own check runs. Both read the database on every request:
+  who may see a page is never read from a cache, which can lose entries or keep old ones (an
+  earlier remembered copy of the restrictions is gone for that reason). Routes found from
+  remembered data are served only after this check.
 * The request's ``Site``: see ``core.middleware.WagtailSiteMiddleware``.
 
 Listings use Wagtail's own ``.public()``, which reads the restrictions from the database.
@@ -42,17 +41,6 @@ from clinicsite.core.pagecache import remember
 ROUTE_FIELDS = ("title", "slug", "live", "url_path", "path", "depth", "numchild", "content_type")
 
 
-def restrictions_on(path: str) -> models.QuerySet:
-    """The view restrictions on the page at ``path`` and its ancestors, or on the source page
-    of any of them that is an alias: what Wagtail's ``get_view_restrictions`` checks, found
-    from the tree path alone (a page's ancestors' paths are its own path's prefixes)."""
-    paths = [path[:end] for end in range(Page.steplen, len(path) + 1, Page.steplen)]
-    sources = Page.objects.filter(path__in=paths, alias_of__isnull=False).values("alias_of_id")
-    return PageViewRestriction.objects.filter(
-        models.Q(page__path__in=paths) | models.Q(page_id__in=sources)
-    )
-
-
 def _specific_for_serving(page: Page) -> Page:
     """``page.specific``, with the related rows its template shows read in the same query."""
     cls = page.specific_class
@@ -60,8 +48,7 @@ def _specific_for_serving(page: Page) -> Page:
         return page.specific
     if isinstance(page, cls) and not page.get_deferred_fields():
         return page
-    # Whether any view restriction applies, read in the same query as the page itself.
-    queryset = cls.objects.annotate(_restricted=models.Exists(restrictions_on(page.path)))
+    queryset = cls.objects.all()
     if cls.serve_select_related:  # select_related() without names would follow every key
         queryset = queryset.select_related(*cls.serve_select_related)
     specific = queryset.get(pk=page.pk)
@@ -129,9 +116,9 @@ class RoutingMixin:
         raise AssertionError("unreachable")
 
     def get_view_restrictions(self) -> models.QuerySet:
-        """None when the query that read this page for serving found no restriction on it or
-        its ancestors (the usual case: no query at all); Wagtail's own check otherwise, or
-        when the page was read some other way."""
-        if self.__dict__.get("_restricted") is False:
+        """None while no page on the site is private (one cheap query: the usual case);
+        Wagtail's own check of this page and its ancestors otherwise. Always the database's
+        answer, never a cache's."""
+        if not PageViewRestriction.objects.exists():
             return PageViewRestriction.objects.none()
         return super().get_view_restrictions()
