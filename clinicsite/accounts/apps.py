@@ -16,7 +16,7 @@ class AccountsConfig(AppConfig):
 
         from .lockout import record_lockout
 
-        backup.register_key_tables("accounts.User")  # counted in every backup (core/backup.py)
+        backup.register_key_tables("accounts.User")  # counted in every backup (core/backup/)
 
         post_migrate.connect(_ensure_roles_once, dispatch_uid="clinicsite.accounts.ensure_roles")
         user_locked_out.connect(record_lockout, dispatch_uid="clinicsite.accounts.lockout_audit")

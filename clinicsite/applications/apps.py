@@ -11,7 +11,7 @@ class ApplicationsConfig(AppConfig):
 
         from . import storage
 
-        # Counted in every backup and compared after a restore (core/backup.py).
+        # Counted in every backup and compared after a restore (core/backup/).
         backup.register_key_tables(
             "applications.Application",
             "applications.ApplicationDraft",

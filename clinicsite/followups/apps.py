@@ -9,7 +9,7 @@ class FollowupsConfig(AppConfig):
     def ready(self) -> None:
         from clinicsite.core import backup, encrypted
 
-        # Counted in every backup and compared after a restore (core/backup.py).
+        # Counted in every backup and compared after a restore (core/backup/).
         backup.register_key_tables(
             "followups.Treatment", "followups.Response", "followups.AdverseEvent"
         )

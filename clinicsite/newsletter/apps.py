@@ -9,5 +9,5 @@ class NewsletterConfig(AppConfig):
     def ready(self) -> None:
         from clinicsite.core import backup
 
-        # Counted in every backup and compared after a restore (core/backup.py).
+        # Counted in every backup and compared after a restore (core/backup/).
         backup.register_key_tables("newsletter.Subscriber", "newsletter.ConsentEvent")

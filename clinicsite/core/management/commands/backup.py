@@ -2,7 +2,7 @@
 
 Why a command of its own: the engine, the database, the file roots and the key fingerprints
 come from the settings, and the result must be something ``restore`` can check and refuse
-(``clinicsite/core/backup.py`` describes the format). Prints the new directory's path, so a
+(``clinicsite/core/backup/`` describes the format). Prints the new directory's path, so a
 cron job can ship it off the machine. Safe while the site runs.
 """
 
