@@ -25,6 +25,7 @@ Writes bench/results/site-<db>.json and prints a markdown table.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import random
@@ -157,7 +158,13 @@ def submit_benchmark(port: int, clients: int) -> dict:
         thread.start()
     for thread in threads:
         thread.join()
-    return {"clients": clients, **load.percentiles(latencies), "failures": len(failures)}
+    reasons = collections.Counter(failures).most_common(3)  # what failed, for the write-up
+    return {
+        "clients": clients,
+        **load.percentiles(latencies),
+        "failures": len(failures),
+        "failure_reasons": [f"{count}× {reason}" for reason, count in reasons],
+    }
 
 
 def start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -320,6 +327,9 @@ def table(result: dict) -> str:
     for s in result["application_submit"]:
         cells = [s["clients"], s["n"], s.get("p50_ms"), s.get("p99_ms"), s["failures"]]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    for s in result["application_submit"]:
+        for reason in s.get("failure_reasons", []):
+            lines.append(f"- {s['clients']} clients: {reason}")
     return "\n".join(lines) + "\n"
 
 
