@@ -1,4 +1,5 @@
-# clinicsite — `make demo` to run the site with demo content, `make test` to run every test.
+# clinicsite — developers' shortcuts. The README's own commands are bin/demo and bin/test (they
+# need no make); `make demo` and `make test` call them.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -9,17 +10,11 @@ export WAGTAILADMIN_BASE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: demo test lint format venv lock serve serve-demo bench clean
 
-$(VENV)/.installed: requirements/dev.txt
+venv:
 	@PYTHON="$(PYTHON)" VENV="$(VENV)" bin/bootstrap
-	@touch $@
 
-venv: $(VENV)/.installed
-
-demo: venv ## set up and serve the site + background worker with demo content on SQLite
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_demo
-	$(PY) manage.py ensure_demo_admin
-	PORT=$(PORT) PY=$(PY) bin/serve-demo
+demo: ## set up and serve the site + background worker with demo content on SQLite
+	PORT=$(PORT) bin/demo
 
 serve: venv ## the production configuration (gunicorn + task workers) on 127.0.0.1:$(PORT); needs SECRET_KEY, ALLOWED_HOSTS, FIELD_ENCRYPTION_KEYS, DATABASE_URL
 	DJANGO_SETTINGS_MODULE=clinicsite.settings.production PORT=$(PORT) PY=$(PY) bin/serve
@@ -27,8 +22,8 @@ serve: venv ## the production configuration (gunicorn + task workers) on 127.0.0
 serve-demo: venv ## serve the demo again without reloading its content
 	PORT=$(PORT) PY=$(PY) bin/serve-demo
 
-test: venv ## the whole suite (browser tests included); DATABASE_URL=postgresql://… for PostgreSQL
-	DJANGO_SETTINGS_MODULE=clinicsite.settings.test $(PY) -m pytest $(PYTEST_ARGS)
+test: ## the whole suite (browser tests included); DATABASE_URL=postgresql://… for PostgreSQL
+	bin/test $(PYTEST_ARGS)
 
 lint: venv ## ruff, Django's checks, migrations in sync, production deploy checks
 	$(VENV)/bin/ruff check .

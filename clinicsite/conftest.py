@@ -24,6 +24,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from django.core.management import call_command
@@ -42,6 +43,29 @@ def require(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI requires it: {reason}")
     pytest.skip(reason)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
+    """Note how many browser tests were skipped, and why (only outside CI: see ``require``)."""
+    browser = [r for r in terminalreporter.stats.get("skipped", []) if "browser" in r.keywords]
+    if browser:
+        reasons = sorted({str(r.longrepr[2]).removeprefix("Skipped: ") for r in browser})
+        config._skipped_browser_tests = (len(browser), "; ".join(reasons))
+
+
+def pytest_unconfigure(config: Any) -> None:
+    """The last line of the run says loudly when it was not the whole suite."""
+    skipped = getattr(config, "_skipped_browser_tests", None)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if skipped and reporter is not None:
+        count, reasons = skipped
+        reporter.write_line(
+            f"NOT THE WHOLE SUITE: {count} browser test{'s were' if count != 1 else ' was'} "
+            f"skipped ({reasons}). Run bin/test as root to install Chromium, or as root: "
+            "apt-get update && apt-get install -y chromium",
+            red=True,
+            bold=True,
+        )
 
 
 @pytest.fixture(scope="session")
