@@ -1,4 +1,4 @@
-"""Local development and `make demo`: embedded SQLite, mail to files, visible errors."""
+"""Local development and `bin/demo`: embedded SQLite, mail to files, visible errors."""
 
 from .base import *  # noqa: F403
 from .base import STATIC_ROOT, VAR_DIR

@@ -1,7 +1,7 @@
 """Create (or reuse) the demo administrator and print its login.
 
 The password is random, generated once and kept in ``var/demo-admin-password`` (mode 0600) so
-re-running ``make demo`` prints the same login. Refuses to run with DEBUG off outside demo mode.
+re-running ``bin/demo`` prints the same login. Refuses to run with DEBUG off outside demo mode.
 """
 
 from __future__ import annotations
