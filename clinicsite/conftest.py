@@ -74,6 +74,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_demo", verbosity=0)
 
 
+@pytest.fixture
+def admin_client(db, admin_user):
+    """pytest-django's superuser client, past the second factor every superuser needs."""
+    from django.test import Client
+
+    from clinicsite.accounts.testing import verified_login
+
+    return verified_login(Client(), admin_user)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_caches():
     """Each test starts with empty caches: the database rolls back between tests, caches don't."""

@@ -60,19 +60,26 @@ def is_verified(user: Any) -> bool:
     return bool(getattr(user, "is_verified", lambda: False)())
 
 
+def _needs_second_factor(user: Any) -> bool:
+    from .second_factor import needs_second_factor  # it imports the permission names above
+
+    return needs_second_factor(user)
+
+
 def staff_view(*perms: str, second_factor: bool = False) -> Callable:
-    """Require every permission (403 otherwise) and, for health data, a verified TOTP session."""
+    """Require every permission (403 otherwise) and a verified second factor where one is needed."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = request.user
             if not user.is_authenticated:
-                return redirect(f"{reverse('wagtailadmin_login')}?next={request.path}")
+                query = urlencode({"next": request.get_full_path()})
+                return redirect(f"{reverse('wagtailadmin_login')}?{query}")
             if not all(user.has_perm(perm) for perm in perms):
                 # An explicit 403 (Wagtail would turn PermissionDenied into a redirect).
                 return TemplateResponse(request, "accounts/admin/denied.html", status=403)
-            if (second_factor or reads_health_data(user)) and not is_verified(user):
+            if (second_factor or _needs_second_factor(user)) and not is_verified(user):
                 return redirect(
                     reverse("accounts_otp:verify") + "?" + urlencode({"next": request.path})
                 )

@@ -83,6 +83,7 @@ _MODEL_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("content", "view_testimonial_release"),
         ("axes", "view_accessattempt"),  # sign-in lockouts: see them
         ("axes", "delete_accessattempt"),  # and lift one
+        ("accounts", "manage_second_factor"),  # issue and reset staff second factors
     ],
 }
 

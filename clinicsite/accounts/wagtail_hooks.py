@@ -1,15 +1,16 @@
-"""The accounts' admin screens: the second factor (``/admin/second-factor/``) and sign-in
-lockouts, which administrators see and lift (delete)."""
+"""The accounts' admin screens: the second factor (``/admin/second-factor/``), the staff list
+where administrators issue and reset it, and sign-in lockouts, which they see and lift."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, reverse
 from django.utils import timezone
 
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -18,13 +19,37 @@ from wagtail.permissions import register_permission_policy
 from axes.models import AccessAttempt
 
 from . import otp_views
+from .second_factor import MANAGE
 
-otp_urls = ([path("", otp_views.verify, name="verify")], "accounts_otp")
+otp_urls = (
+    [
+        path("", otp_views.verify, name="verify"),
+        path("staff/", otp_views.staff, name="staff"),
+        path("staff/<int:user_id>/issue/", otp_views.issue, name="issue"),
+        path("staff/<int:user_id>/reset/", otp_views.reset, name="reset"),
+    ],
+    "accounts_otp",
+)
 
 
 @hooks.register("register_admin_urls")
 def register_urls() -> list:
     return [path("second-factor/", include(otp_urls))]
+
+
+@hooks.register("register_settings_menu_item")
+def register_staff_second_factors() -> MenuItem:
+    return PermissionMenuItem(
+        "Staff second factors",
+        reverse("accounts_otp:staff"),
+        icon_name="lock",
+        order=905,
+    )
+
+
+class PermissionMenuItem(MenuItem):
+    def is_shown(self, request: Any) -> bool:
+        return request.user.has_perm(MANAGE)
 
 
 class LockoutPolicy(ModelPermissionPolicy):

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # recovery codes
     "axes",
     "csp",
     "django.contrib.auth",
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "clinicsite.accounts.middleware.AdminSecondFactorMiddleware",  # every /admin/ request
     "django.contrib.messages.middleware.MessageMiddleware",
     "clinicsite.accounts.middleware.HealthDataIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -198,6 +200,10 @@ NEWSLETTER_SENDERS = env_int("NEWSLETTER_SENDERS", 2)  # parallel send tasks per
 NEWSLETTER_CLAIM_TIMEOUT_SECONDS = 600  # a worker's claim older than this was lost in a crash
 # Staff who can read health data are logged out after this many idle seconds.
 HEALTH_DATA_IDLE_SECONDS = env_int("HEALTH_DATA_IDLE_SECONDS", 15 * 60)
+# An issued second-factor enrolment code stays usable this long (accounts/second_factor.py)
+SECOND_FACTOR_ENROLMENT_HOURS = env_int("SECOND_FACTOR_ENROLMENT_HOURS", 72)
+# Staff who must use a second factor get no e-mailed password reset (accounts/forms.py)
+WAGTAILADMIN_USER_PASSWORD_RESET_FORM = "clinicsite.accounts.forms.StaffPasswordResetForm"
 # Upload limits (docs/security-controls.md): every form takes one file of at most 10 MB
 # (applications, images, documents); the form fields may hold 5 MB; a whole upload request is
 # refused above 12 MB before it is read (core/uploads.py), like nginx's client_max_body_size.
@@ -321,6 +327,7 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Wagtail ---
 WAGTAIL_SITE_NAME = env_str("WAGTAIL_SITE_NAME", "Harbour Cell Therapy Clinic")
+OTP_TOTP_ISSUER = WAGTAIL_SITE_NAME  # the name authenticator apps show
 WAGTAILADMIN_BASE_URL = env_str("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILIMAGES_IMAGE_MODEL = "core.ClinicImage"
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024

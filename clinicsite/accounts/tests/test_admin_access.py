@@ -30,7 +30,7 @@ import pytest
 from clinicsite import urls as site_urls
 from clinicsite.accounts.roles import CLINICIAN, MARKETING
 
-from .admin_staff import LOGIN, NEEDS_SECOND_FACTOR, ask, build_people, signed_in
+from .admin_staff import LOGIN, NEEDS_SECOND_FACTOR, SECOND_FACTOR, ask, build_people, signed_in
 from .admin_urls import (
     ANONYMOUS_ALLOWED,
     PUBLIC_ASSETS,
@@ -170,8 +170,34 @@ def test_the_canaries_are_there_for_those_allowed_to_see_them(objects, people):
     detail = ask(clinician, reverse("applications_review:detail", args=[objects["application"].pk]))
     for text in objects["canaries"]["health data"]:
         assert text in detail.text, text
-    marketing = signed_in(people[MARKETING], second_factor=False)
+    marketing = signed_in(people[MARKETING], second_factor=True)
     subscribers = ask(marketing, reverse("newsletter_subscribers:index"))
     assert objects["canaries"]["newsletter subscribers"]
     for text in objects["canaries"]["newsletter subscribers"]:
         assert text in subscribers.text, text
+
+
+# Reachable with a password alone: signing in and out, the second factor itself, assets.
+PASSWORD_ONLY_OPEN = ANONYMOUS_ALLOWED | PUBLIC_ASSETS | {"wagtailadmin_logout"}
+
+
+@pytest.mark.parametrize("role", sorted(NEEDS_SECOND_FACTOR))
+def test_a_password_only_session_reaches_nothing_but_the_second_factor(objects, people, role):
+    """Wagtail's own views included (users, groups, snippets, reports): every one sends a
+    password-only session of a second-factor account to the second factor, or refuses it."""
+    client = signed_in(people[role], second_factor=False)
+    found = []
+    for view, url in planned(objects):
+        if view.name in PASSWORD_ONLY_OPEN or view.name.startswith("accounts_otp:"):
+            continue
+        answer = ask(client, url)
+        if answer.status in (403, 404):
+            continue
+        if answer.status == 302 and answer.location == SECOND_FACTOR:
+            continue
+        found.append(f"{view.name} {url}: {answer}")
+    assert found == [], "\n".join(found)
+    for canary in (
+        objects["canaries"]["health data"] + objects["canaries"]["newsletter subscribers"]
+    ):
+        assert canary not in ask(client, "/admin/").text

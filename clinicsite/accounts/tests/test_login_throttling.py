@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 import pytest
 from axes.models import AccessAttempt
 
+from clinicsite.accounts.testing import verified_login
 from clinicsite.core.audit import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +93,7 @@ def test_administrators_see_the_lockout_and_can_lift_it(client, editor, django_u
 
     admin = django_user_model.objects.create_user("boss", email="boss@clinic.example")
     admin.groups.add(Group.objects.get(name="Administrator"))
-    client.force_login(admin)
+    verified_login(client, admin)
     listing = client.get("/admin/sign-in-lockouts/")
     assert listing.status_code == 200
     text = listing.content.decode()

@@ -149,12 +149,17 @@ def test_apply_resume_review_and_decide(page: Page, live_site, smtp_server, tmp_
     # --- the clinician: password, then TOTP enrolment, then the review ---------------------
     live_site.manage("db_worker", "--batch")  # the intake notification
     smtp_server.wait_for("clin@clinic.example")
+    enrolment_code = live_site.manage("issue_second_factor", "clinician").strip()
     page.context.clear_cookies()
     page.goto(live_site.url + "/admin/applications/")
     page.get_by_label("Username").fill("clinician")
     page.get_by_label("Password").fill(CLINICIAN_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Second factor")).to_be_visible()
+    # the password alone registers nothing: an administrator issued this enrolment code
+    expect(page.locator(".otp-secret")).to_have_count(0)
+    page.get_by_label("Enrolment code from your administrator").fill(enrolment_code)
+    page.get_by_role("button", name="Continue").click()
     secret = page.locator(".otp-secret").inner_text()
     import base64
 
@@ -163,6 +168,8 @@ def test_apply_resume_review_and_decide(page: Page, live_site, smtp_server, tmp_
         f"{totp(key, step=30, t0=0, digits=6):06d}"
     )
     page.get_by_role("button", name="Verify").click()
+    expect(page.locator(".otp-recovery-codes li")).to_have_count(10)
+    page.get_by_role("link", name="I have kept them: continue").click()
     page.get_by_role("link", name=reference).click()
     expect(page.get_by_text("Hydroxychloroquine 200 mg")).to_be_visible()
     page.get_by_label("Assign to").select_option(label="clinician")

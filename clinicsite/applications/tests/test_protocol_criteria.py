@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 import pytest
 
+from clinicsite.accounts.testing import verified_login
 from clinicsite.applications.screening import Outcome, derive_answers, screen, specs_for_protocol
 from clinicsite.clinic.models import Criterion, TreatmentProtocol
 
@@ -51,7 +52,7 @@ def test_comparison_criterion_needs_a_number():
 def test_clinician_edits_criteria_inline_in_the_admin(client, django_user_model):
     user = django_user_model.objects.create_user("clin-crit", password="pw")
     user.groups.add(Group.objects.get(name="Clinician"))
-    client.force_login(user)
+    verified_login(client, user)
     protocol = lupus_protocol()
     response = client.get(f"/admin/snippets/clinic/treatmentprotocol/edit/{protocol.pk}/")
     assert response.status_code == 200

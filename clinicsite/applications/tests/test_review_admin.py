@@ -11,10 +11,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 import pytest
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinicsite.accounts.middleware import SESSION_KEY
+from clinicsite.accounts.second_factor import issue_enrolment
+from clinicsite.accounts.testing import code_for, verified_login
 from clinicsite.applications.models import Application
 from clinicsite.core.audit import AuditEntry
 
@@ -29,25 +30,26 @@ def user_in(django_user_model, role, username):
     return user
 
 
-def code_for(device):
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
-
-
 def verified_clinician(client, django_user_model, username="dr-who"):
+    """A clinician enrolled through the real forms (issued code, then a wrong and a right TOTP)."""
     user = user_in(django_user_model, "Clinician", username)
     client.force_login(user)
+    code = issue_enrolment(user, by=None)
+    assert client.post("/admin/second-factor/", {"code": code}).status_code == 302
     response = client.get("/admin/second-factor/")
     assert b'<img src="data:image/svg+xml;base64,' in response.content  # local QR, no service
     device = TOTPDevice.objects.get(user=user)
     assert client.post("/admin/second-factor/", {"token": "000000"}).status_code == 200
     device.refresh_from_db()
+    assert not device.confirmed
     device.throttling_failure_count = 0
     device.throttling_failure_timestamp = None
     device.save()
     response = client.post(
         "/admin/second-factor/", {"token": code_for(device), "next": "/admin/applications/"}
     )
-    assert response["Location"] == "/admin/applications/"
+    assert b"otp-recovery-codes" in response.content
+    assert client.get("/admin/applications/").status_code == 200
     return user
 
 
@@ -69,7 +71,7 @@ def urls(application):
 @pytest.mark.parametrize("role", ["Editor", "Marketing", "Administrator"])
 def test_roles_without_application_access_see_nothing_of_them(client, django_user_model, role):
     application = make_application()
-    client.force_login(user_in(django_user_model, role, f"u-{role}"))
+    verified_login(client, user_in(django_user_model, role, f"u-{role}"))
     for name, (method, url) in urls(application).items():
         response = getattr(client, method)(url)
         assert response.status_code == 403, (role, name, response.status_code)
@@ -78,7 +80,7 @@ def test_roles_without_application_access_see_nothing_of_them(client, django_use
 
 def test_intake_sees_contact_and_screening_only(client, django_user_model):
     application = make_application()
-    client.force_login(user_in(django_user_model, "Intake coordinator", "intake1"))
+    verified_login(client, user_in(django_user_model, "Intake coordinator", "intake1"))
     assert client.get("/admin/applications/").status_code == 200
     page = client.get(f"/admin/applications/{application.pk}/").content.decode()
     assert "alex@example.org" in page
@@ -246,7 +248,7 @@ def test_queue_filters_and_no_n_plus_one(client, django_user_model):
     Application.objects.filter(pk=assigned.pk).update(
         assigned_to=user_in(django_user_model, "Clinician", "dr-q")
     )
-    client.force_login(user_in(django_user_model, "Intake coordinator", "intake-q"))
+    verified_login(client, user_in(django_user_model, "Intake coordinator", "intake-q"))
     client.get("/admin/applications/")
     with CaptureQueriesContext(connection) as few:
         client.get("/admin/applications/")
@@ -274,7 +276,7 @@ def test_queue_pages_run_newest_first_without_gaps_or_repeats(client, django_use
     expected = list(
         Application.objects.order_by("-created_at", "-id").values_list("reference", flat=True)
     )
-    client.force_login(user_in(django_user_model, "Intake coordinator", "intake-p"))
+    verified_login(client, user_in(django_user_model, "Intake coordinator", "intake-p"))
     shown = []
     for number in range(1, len(expected) // PAGE_SIZE + 2):
         page = client.get(f"/admin/applications/?p={number}").content.decode()

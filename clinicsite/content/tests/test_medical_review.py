@@ -11,6 +11,7 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_
 
 import pytest
 
+from clinicsite.accounts.testing import verified_login
 from clinicsite.content import review
 from clinicsite.content.models import (
     ArticleIndexPage,
@@ -162,7 +163,7 @@ def test_override_needs_permission_and_a_reason_and_is_audited(django_user_model
 def test_override_view_requires_a_reason_in_the_admin(client, django_user_model):
     page = draft_article()
     submit(page, editor(django_user_model))
-    client.force_login(editor(django_user_model, "clin", group="Clinician"))
+    verified_login(client, editor(django_user_model, "clin", group="Clinician"))
     url = f"/admin/medical-review/{page.pk}/override/"
     # the clinician group may not publish pages, so cannot override either: Wagtail sends
     # users without permission back to the dashboard
@@ -171,7 +172,7 @@ def test_override_view_requires_a_reason_in_the_admin(client, django_user_model)
     assert not Page.objects.get(pk=page.pk).live
 
     admin = django_user_model.objects.create_superuser("boss", "boss@clinic.example", "pw-x-123")
-    client.force_login(admin)
+    verified_login(client, admin)
     response = client.get(url)
     assert response.status_code == 200
     assert SEED in response.content.decode()

@@ -118,13 +118,17 @@ def admin_page(page: Page, live_site):
     page.get_by_label("Username").fill("csp-admin")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/admin/$"))
-    page.goto(live_site.url + "/admin/second-factor/")
+    expect(page).to_have_url(re.compile(r"/admin/second-factor/\?next="))  # a superuser
+    code = live_site.manage("issue_second_factor", "csp-admin").strip()
+    page.goto(live_site.url + "/admin/second-factor/?next=/admin/applications/")
+    page.get_by_label("Enrolment code from your administrator").fill(code)
+    page.get_by_role("button", name="Continue").click()
     key = base64.b32decode(page.locator(".otp-secret").inner_text())
     page.get_by_label("6-digit code from your authenticator app").fill(
         f"{totp(key, step=30, t0=0, digits=6):06d}"
     )
     page.get_by_role("button", name="Verify").click()
+    page.get_by_role("link", name="I have kept them: continue").click()
     expect(page).to_have_url(re.compile(r"/admin/applications/$"))
     return page, ids
 

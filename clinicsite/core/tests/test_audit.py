@@ -3,6 +3,7 @@ from django.test import RequestFactory
 
 import pytest
 
+from clinicsite.accounts.testing import verified_login
 from clinicsite.core.audit import AuditEntry, record
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,7 @@ def test_only_administrators_browse_the_log(client, django_user_model):
     admin.groups.add(Group.objects.get(name="Administrator"))
     editor = django_user_model.objects.create_user("ed", password="pw")
     editor.groups.add(Group.objects.get(name="Editor"))
-    client.force_login(admin)
+    verified_login(client, admin)
     response = client.get("/admin/audit/")
     assert response.status_code == 200
     assert b"visible.entry" in response.content

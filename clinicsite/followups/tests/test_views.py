@@ -7,6 +7,7 @@ from django.utils import timezone
 
 import pytest
 
+from clinicsite.accounts.testing import verified_login
 from clinicsite.core.audit import AuditEntry
 from clinicsite.followups import services
 from clinicsite.followups.models import AdverseEvent, Invitation
@@ -140,7 +141,7 @@ def test_clinicians_need_a_verified_second_factor(client, invitation):
 
 def test_the_dashboard_shows_open_adverse_events_to_a_clinician(client, invitation):
     services.adverse_event_report(treatment=invitation.treatment, description="Fever")
-    client.force_login(invitation.treatment.treating_clinician)
+    verified_login(client, invitation.treatment.treating_clinician)
     response = client.get("/admin/")  # was a 500: the badge had no ``media`` for the dashboard
     assert response.status_code == 200
     assert b"open</strong> \xe2\x80\x93 review and grade" in response.content

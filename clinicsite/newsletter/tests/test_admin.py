@@ -5,6 +5,7 @@ from django.core import mail
 
 import pytest
 
+from clinicsite.accounts.testing import verified_login
 from clinicsite.content.models import ArticlePage
 from clinicsite.core.models import AuditEntry
 from clinicsite.newsletter.models import Digest, Subscriber
@@ -37,7 +38,7 @@ def test_marketing_lists_filters_and_inspects_subscribers_with_their_consent_his
 ):
     subscriber = ledgered_subscriber()
     factories.subscriber(email="kim@example.org")
-    client.force_login(staff(django_user_model, "Marketing"))
+    verified_login(client, staff(django_user_model, "Marketing"))
     listing = client.get(SUBSCRIBERS).content.decode()
     assert "jo@example.org" in listing
     assert "kim@example.org" in listing
@@ -58,7 +59,7 @@ def test_marketing_lists_filters_and_inspects_subscribers_with_their_consent_his
 def test_csv_export_is_audited(client, django_user_model):
     factories.subscriber(email="lee@example.org")
     user = staff(django_user_model, "Marketing")
-    client.force_login(user)
+    verified_login(client, user)
     response = client.get(SUBSCRIBERS + "?export=csv&status=confirmed")
     assert response.status_code == 200
     body = b"".join(response.streaming_content).decode()
@@ -71,7 +72,7 @@ def test_csv_export_is_audited(client, django_user_model):
 
 def test_one_subscriber_export_and_erase_from_the_admin(client, django_user_model):
     subscriber = ledgered_subscriber()
-    client.force_login(staff(django_user_model, "Marketing"))
+    verified_login(client, staff(django_user_model, "Marketing"))
     export = client.get(f"{SUBSCRIBERS}export/{subscriber.pk}/")
     assert export["Content-Type"] == "application/json"
     assert export.json()["email"] == "jo@example.org"
@@ -85,7 +86,7 @@ def test_one_subscriber_export_and_erase_from_the_admin(client, django_user_mode
 @pytest.mark.parametrize("role", ["Editor", "Intake coordinator", "Clinician"])
 def test_other_roles_see_no_subscribers(client, django_user_model, role):
     subscriber = factories.subscriber(email="max@example.org")
-    client.force_login(staff(django_user_model, role))
+    verified_login(client, staff(django_user_model, role))
     for url in (
         SUBSCRIBERS,
         f"{SUBSCRIBERS}inspect/{subscriber.pk}/",
@@ -100,7 +101,7 @@ def test_other_roles_see_no_subscribers(client, django_user_model, role):
 
 
 def test_marketing_sees_no_health_data(client, django_user_model):
-    client.force_login(staff(django_user_model, "Marketing"))
+    verified_login(client, staff(django_user_model, "Marketing"))
     assert client.get("/admin/applications/").status_code == 403
     assert b"/admin/applications/" not in client.get("/admin/").content
 
@@ -110,7 +111,7 @@ def test_compose_preview_test_and_schedule_a_digest(
 ):
     user = staff(django_user_model, "Marketing", "mia")
     factories.subscriber(email="reader@example.org")
-    client.force_login(user)
+    verified_login(client, user)
     article = ArticlePage.objects.get(slug="can-stem-cells-help-lupus")
     response = client.post(
         DIGESTS + "new/",
@@ -154,7 +155,7 @@ def test_compose_preview_test_and_schedule_a_digest(
 
 
 def test_schedule_rejects_a_malformed_time_and_an_empty_digest(client, django_user_model):
-    client.force_login(staff(django_user_model, "Marketing"))
+    verified_login(client, staff(django_user_model, "Marketing"))
     digest = factories.digest(mode="chosen")
     for when in ("not a date", "2026-13-45T99:99", "x" * 500):
         response = client.post(f"{DIGESTS}schedule/{digest.pk}/", {"when": when}, follow=True)
