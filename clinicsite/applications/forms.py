@@ -329,3 +329,20 @@ class SaveForm(forms.Form):
             "invalid": "Enter an e-mail address like name@example.com",
         },
     )
+
+
+class ResumeCheckForm(AccessibleForm):
+    """The question a resume link asks before it opens a draft: something the link does not
+    carry and a forwarded e-mail does not tell."""
+
+    template_name = "applications/includes/form_fields.html"
+    date_of_birth = forms.DateField(
+        label="Your date of birth",
+        help_text="The one you gave in the application, for example 27/03/1985 (day/month/year).",
+        input_formats=AboutForm.base_fields["date_of_birth"].input_formats,
+        error_messages={
+            "required": "Enter your date of birth",
+            "invalid": "Enter your date of birth as day/month/year, for example 27/03/1985",
+        },
+        widget=forms.DateInput(attrs={"autocomplete": "bday", "spellcheck": "false"}),
+    )

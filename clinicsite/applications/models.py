@@ -75,6 +75,13 @@ class Application(models.Model):
         TreatmentProtocol, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     answers_ciphertext = models.BinaryField(editable=False)
+    from_draft = models.UUIDField(
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="The draft this was sent from, so its resume link can say it was sent.",
+    )
 
     screening_outcome = models.CharField(max_length=20, choices=ScreeningOutcome.choices)
     screening_criteria = models.JSONField(
@@ -134,15 +141,34 @@ class ApplicationDraft(models.Model):
 
     The id lives in the applicant's session (and in the signed resume link); nothing else
     identifies a draft, and drafts are deleted when submitted or when they expire.
+
+    A resume link opens the draft only after the date of birth given in it is typed again
+    (``services.draft_check_birth_date``). ``failed_checks`` counts wrong answers for the
+    draft, whoever sends them and from wherever; at ``RESUME_ATTEMPTS`` every link to it is
+    dead. ``link_version`` is signed into each link: a new link, asked for from the browser
+    that holds the draft, unlocks it and kills the older links.
     """
+
+    RESUME_ATTEMPTS = 5
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     data_ciphertext = models.BinaryField()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    failed_checks = models.PositiveSmallIntegerField(default=0, editable=False)
+    link_version = models.PositiveIntegerField(default=0, editable=False)
 
     def __str__(self) -> str:
         return f"draft {self.pk}"
+
+    @property
+    def is_locked(self) -> bool:
+        """Too many wrong dates of birth: no resume link opens this draft any more."""
+        return self.failed_checks >= self.RESUME_ATTEMPTS
+
+    @property
+    def checks_left(self) -> int:
+        return max(self.RESUME_ATTEMPTS - self.failed_checks, 0)
 
 
 class MedicalRecord(models.Model):

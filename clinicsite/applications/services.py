@@ -11,6 +11,7 @@ write that rolled back and nothing is lost for one that committed.
 from __future__ import annotations
 
 import datetime
+import hmac
 import io
 import json
 import zipfile
@@ -113,6 +114,53 @@ def record_name(record: MedicalRecord) -> str:
     return crypto.decrypt(bytes(record.name_ciphertext)).decode()
 
 
+def draft_birth_date(data: dict[str, Any]) -> str | None:
+    """The date of birth of a draft's last valid "about" step (ISO), which a resume link asks
+    for; None until that step has been completed."""
+    value = data.get("clean", {}).get("about", {}).get("date_of_birth")
+    return value if isinstance(value, str) and value else None
+
+
+def draft_check_birth_date(
+    *, draft: ApplicationDraft, born: datetime.date, request: HttpRequest | None = None
+) -> str:
+    """Check a date of birth typed at a resume link: "ok", "wrong" or "locked".
+
+    Wrong answers are counted on the draft under a row lock, so parallel guesses from many
+    clients still stop at ``RESUME_ATTEMPTS``. The audit entries say only that a check passed
+    or failed, never the date typed or the one stored.
+    """
+    with transaction.atomic():
+        locked = ApplicationDraft.objects.select_for_update().get(pk=draft.pk)
+        if locked.is_locked:
+            return "locked"
+        expected = draft_birth_date(draft_data(locked))
+        if expected is not None and hmac.compare_digest(expected, born.isoformat()):
+            audit.record(action="application.draft_resumed", obj=locked, request=request)
+            return "ok"
+        locked.failed_checks += 1
+        locked.save(update_fields=["failed_checks"])
+        draft.failed_checks = locked.failed_checks
+        audit.record(
+            action="application.draft_check_failed", obj=locked, request=request,
+            details={"failed_checks": locked.failed_checks},
+        )  # fmt: skip
+        if locked.is_locked:
+            audit.record(action="application.draft_locked", obj=locked, request=request)
+            return "locked"
+        return "wrong"
+
+
+def draft_new_link(*, draft: ApplicationDraft) -> int:
+    """Before e-mailing a fresh link from the browser that holds the draft: a locked draft is
+    unlocked and its older links stop working. Returns the version to sign into the link."""
+    if draft.is_locked:
+        draft.failed_checks = 0
+        draft.link_version += 1
+        draft.save(update_fields=["failed_checks", "link_version"])
+    return draft.link_version
+
+
 def draft_discard(*, draft: ApplicationDraft) -> None:
     for record in draft.records.all():
         record_delete(record=record)
@@ -189,6 +237,7 @@ def application_submit(
                         condition=condition,
                         protocol_id=protocol_id,
                         answers_ciphertext=_seal(answers),
+                        from_draft=draft.pk,
                         screening_outcome=result.outcome.value,
                         screening_criteria=result.deciding_ids,
                         privacy_notice_version=privacy_notice_version,

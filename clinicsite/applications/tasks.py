@@ -53,12 +53,13 @@ def send_resume_link(draft_id: str, sealed_address: str) -> int:
     The address arrives encrypted (``seal_address``): task arguments are stored in the task
     table, and a draft is otherwise identified by nothing in clear.
     """
-    if not ApplicationDraft.objects.filter(pk=draft_id).exists():
+    draft = ApplicationDraft.objects.filter(pk=draft_id).first()
+    if draft is None:
         return 0
     address = crypto.decrypt(sealed_address.encode()).decode()
     body = render_to_string(
         "applications/email/resume.txt",
-        {"link": resume_url(draft_id), "days": settings.APPLICATION_DRAFT_DAYS},
+        {"link": resume_url(draft_id, draft.link_version), "days": settings.APPLICATION_DRAFT_DAYS},
     )
     return send_mail("Continue your application", body, None, [address])
 

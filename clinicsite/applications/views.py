@@ -28,6 +28,7 @@ from .forms import (
     ConsentForm,
     HistoryForm,
     RecordsForm,
+    ResumeCheckForm,
     SaveForm,
     StepForm,
 )
@@ -39,6 +40,7 @@ from .uploads import check_upload
 
 SESSION_DRAFT = "applications.draft"
 SESSION_SUBMITTED = "applications.submitted"
+SESSION_PENDING = "applications.pending_draft"  # a checked link's draft, awaiting a choice
 
 STEPS: list[tuple[str, type[StepForm]]] = [
     ("about", AboutForm),
@@ -381,6 +383,14 @@ def save(request: HttpRequest) -> HttpResponse:
     if draft is None:
         return redirect("applications:start")
     email = data["raw"].get("about", {}).get("email", "")
+    if services.draft_birth_date(data) is None:
+        # The link will ask for the date of birth before it opens anything: without one
+        # there is nothing to ask, so there is no link to send yet.
+        return render(
+            request, "applications/save.html",
+            {"needs_about": True, "about_url": reverse("applications:step", args=["about"])},
+            status=200 if request.method == "GET" else 400,
+        )  # fmt: skip
     if request.method == "GET":
         form = SaveForm(initial={"email": email})
         return render(request, "applications/save.html", {"form": form})
@@ -395,23 +405,74 @@ def save(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "applications/save.html", {"form": form}, status=400)
     address = form.cleaned_data["email"]
+    services.draft_new_link(draft=draft)
     enqueue_after_commit(send_resume_link, str(draft.pk), seal_address(address))
     return render(request, "applications/saved.html", {"email": address})
 
 
-def _link_problem(request: HttpRequest, title: str, message: str, status: int) -> HttpResponse:
+def _link_problem(
+    request: HttpRequest,
+    title: str,
+    message: str,
+    status: int,
+    *,
+    link_url: str = "",
+    link_text: str = "",
+) -> HttpResponse:
     return render(
         request,
         "applications/link_problem.html",
-        {"title": title, "message": message},
+        {"title": title, "message": message, "link_url": link_url, "link_text": link_text},
         status=status,
     )
 
 
+def _continue(draft: ApplicationDraft) -> HttpResponseRedirect:
+    """Where a reopened draft picks up: its first unfinished step, or the review."""
+    data = services.draft_data(draft)
+    data.setdefault("clean", {})
+    first_open = _first_incomplete(data)
+    if first_open is None:
+        return redirect("applications:review")
+    return redirect("applications:step", first_open)
+
+
+def _link_dead(request: HttpRequest) -> HttpResponse:
+    return _link_problem(
+        request, "This link no longer works",
+        "To protect your answers, a link stops working after too many wrong dates of birth, "
+        "or when a newer link was sent. If your application is still open in the browser you "
+        "used, continue there and choose “Save and continue later” to get a new link. "
+        "Otherwise please start a new application.", 410,
+    )  # fmt: skip
+
+
+def _bind(request: HttpRequest, draft: ApplicationDraft) -> HttpResponse:
+    """The date of birth matched: this session may hold the draft. If it holds another one,
+    nothing is replaced until the person chooses (``resume_choose``)."""
+    request.session.cycle_key()
+    current = request.session.get(SESSION_DRAFT)
+    if (
+        current
+        and current != str(draft.pk)
+        and ApplicationDraft.objects.filter(pk=current).exists()
+    ):
+        request.session[SESSION_PENDING] = str(draft.pk)
+        return redirect("applications:resume_choose")
+    request.session[SESSION_DRAFT] = str(draft.pk)
+    return _continue(draft)
+
+
 @never_cache
+@require_http_methods(["GET", "POST"])
 def resume(request: HttpRequest, token: str) -> HttpResponse:
+    """A resume link: the draft opens only after its date of birth is typed again.
+
+    The link alone shows no answer: what a forwarded or leaked e-mail gives is this question,
+    five tries for the draft (``ApplicationDraft.RESUME_ATTEMPTS``), and then a dead link.
+    """
     try:
-        draft_id = read_resume_token(token)
+        draft_id, version = read_resume_token(token)
     except signing.SignatureExpired:
         return _link_problem(
             request, "This link has expired",
@@ -426,19 +487,72 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
         )  # fmt: skip
     draft = ApplicationDraft.objects.filter(pk=draft_id).first()
     if draft is None:
+        application = Application.objects.filter(from_draft=draft_id).first()
+        if application is not None:
+            return _link_problem(
+                request, "This application has been sent",
+                "This link no longer opens it. You can see how your application is getting on "
+                "from its status page.", 410,
+                link_url=status_url(application), link_text="See the status of your application",
+            )  # fmt: skip
         return _link_problem(
             request, "This application is no longer open",
-            "It has already been sent, or it was deleted. If you sent it, check the e-mail we "
-            "sent you for a link to its status.", 410,
+            "It was deleted, or it has expired. Please start a new application.", 410,
         )  # fmt: skip
-    request.session.cycle_key()
-    request.session[SESSION_DRAFT] = str(draft.pk)
-    data = services.draft_data(draft)
-    data.setdefault("clean", {})
-    first_open = _first_incomplete(data)
-    if first_open is None:
-        return redirect("applications:review")
-    return redirect("applications:step", first_open)
+    if version != draft.link_version or draft.is_locked:
+        return _link_dead(request)
+    if request.session.get(SESSION_DRAFT) == str(draft.pk):
+        return _continue(draft)  # this browser already holds it
+    if services.draft_birth_date(services.draft_data(draft)) is None:
+        return _link_dead(request)  # nothing to ask: an old link to a draft without step 1
+
+    form = ResumeCheckForm(request.POST if request.method == "POST" else None)
+    status_code = 200
+    if request.method == "POST":
+        if over_limit(request, "resume", limit=10):
+            form = ResumeCheckForm()
+            form.annotate()
+            return _too_many(request, "applications/resume_check.html", {"form": form})
+        status_code = 400
+        if form.is_valid():
+            outcome = services.draft_check_birth_date(
+                draft=draft, born=form.cleaned_data["date_of_birth"], request=request
+            )
+            if outcome == "ok":
+                return _bind(request, draft)
+            if outcome == "locked":
+                return _link_dead(request)
+            left = draft.checks_left
+            form.add_error(
+                "date_of_birth",
+                "This is not the date of birth given in the application. Check the day, month "
+                f"and year and try again: {left} {'try' if left == 1 else 'tries'} left before "
+                "this link stops working.",
+            )
+    form.annotate()
+    return render(request, "applications/resume_check.html", {"form": form}, status=status_code)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def resume_choose(request: HttpRequest) -> HttpResponse:
+    """This browser held one draft and a checked link opened another: the person picks."""
+    pending = request.session.get(SESSION_PENDING)
+    draft = ApplicationDraft.objects.filter(pk=pending).first() if pending else None
+    if draft is None:
+        request.session.pop(SESSION_PENDING, None)
+        return redirect("applications:start")
+    if request.method == "GET":
+        return render(request, "applications/resume_choose.html")
+    choice = request.POST.get("choice")
+    if choice not in ("keep", "switch"):
+        return render(request, "applications/resume_choose.html", status=400)
+    request.session.pop(SESSION_PENDING, None)
+    if choice == "switch":
+        request.session[SESSION_DRAFT] = str(draft.pk)
+        return _continue(draft)
+    current, _data = _load(request)
+    return _continue(current) if current is not None else redirect("applications:start")
 
 
 @never_cache

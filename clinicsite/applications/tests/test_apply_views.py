@@ -198,7 +198,10 @@ def test_save_and_resume_by_emailed_link(client, django_capture_on_commit_callba
     assert "lupus" not in message.body.lower()
     link = re.search(r"http://testserver(/apply/resume/\S+/)", message.body).group(1)
     other = type(client)()
-    response = other.get(link)
+    asked = other.get(link)
+    assert b"Your date of birth" in asked.content
+    assert b"Belimumab" not in asked.content
+    response = other.post(link, {"date_of_birth": ABOUT["date_of_birth"]})
     assert response["Location"] == "/apply/condition/"
     assert b"Belimumab" in other.get("/apply/condition/").content
     tampered = link[:-3] + ("A" if link[-3] != "A" else "B") + link[-2:]

@@ -102,6 +102,17 @@ def test_apply_resume_review_and_decide(page: Page, live_site, smtp_server, tmp_
 
     page.context.clear_cookies()  # a new browser session: only the link brings the draft back
     page.goto(link)
+    # the link alone opens nothing: it asks for the date of birth given on step 1
+    expect(page.get_by_role("heading", level=1)).to_have_text("Continue your application")
+    expect(page.get_by_text("Hydroxychloroquine")).to_have_count(0)
+    type_into(page, "Your date of birth", "22/03/1980")
+    press_button(page, "Continue")
+    expect(page.get_by_role("alert")).to_contain_text("not the date of birth given")
+    expect(page.get_by_label("Your date of birth")).to_have_attribute("aria-invalid", "true")
+    tab_to(page, page.get_by_label("Your date of birth"))
+    page.keyboard.press("Control+A")
+    page.keyboard.type("21/03/1980")
+    press_button(page, "Continue")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your condition")
     expect(page.get_by_label("Medicines you take now (optional)")).to_have_value(
         "Hydroxychloroquine 200 mg"
