@@ -16,7 +16,7 @@ venv:
 demo: ## set up and serve the site + background worker with demo content on SQLite
 	PORT=$(PORT) bin/demo
 
-serve: venv ## the production configuration (gunicorn + task workers) on 127.0.0.1:$(PORT); needs SECRET_KEY, ALLOWED_HOSTS, FIELD_ENCRYPTION_KEYS, DATABASE_URL
+serve: venv ## the production configuration (gunicorn + task workers) on 127.0.0.1:$(PORT); needs SECRET_KEY, ALLOWED_HOSTS, FIELD_ENCRYPTION_KEYS, DATABASE_URL, REDIS_URL
 	DJANGO_SETTINGS_MODULE=clinicsite.settings.production PORT=$(PORT) PY=$(PY) bin/serve
 
 serve-demo: venv ## serve the demo again without reloading its content
@@ -31,8 +31,8 @@ lint: venv ## ruff, Django's checks, migrations in sync, production deploy check
 	$(PY) manage.py check --fail-level WARNING
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=clinicsite.settings.production \
-	SECRET_KEY=ci-dummy-secret-key-that-is-long-and-random-enough-0123456789abcdef \
-	ALLOWED_HOSTS=clinic.example FIELD_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
+	SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	REDIS_URL=redis://127.0.0.1:6379/0 ALLOWED_HOSTS=clinic.example FIELD_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
 format: venv

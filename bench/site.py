@@ -3,8 +3,8 @@
 Run by hand, never in the test suite. For each database (BENCH_DATABASES, default
 "postgresql,sqlite"; PostgreSQL is a throwaway server unless DATABASE_URL names one) it:
 
-1. sets up the production configuration with dummy secrets and the demo content, and serves it
-   with `bin/serve` (gunicorn gthread + task worker) on 127.0.0.1;
+1. sets up the production configuration with fresh secrets, a private Redis and the demo
+   content, and serves it with `bin/serve` (gunicorn gthread + task worker) on 127.0.0.1;
 2. starts nginx (`bin/nginx-front`) with two servers: the deployment's reverse proxy with its
    one-second micro-cache (docs/operations.md) in front of gunicorn, and a static snapshot of
    the lupus article;
@@ -198,12 +198,21 @@ def run(engine: str) -> dict:
     else:
         url = f"sqlite:///{var / 'bench.sqlite3'}"
     app_port, plain_port, static_port, proxy_port = (free_port() for _ in range(4))
+    import secrets
+
     from cryptography.fernet import Fernet
+
+    redis_dir = var / "redis"  # production's shared cache: a private redis-server
+    redis_url = subprocess.run(
+        [str(ROOT / "bin" / "throwaway-redis"), "start", str(redis_dir), str(free_port())],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
 
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "clinicsite.settings.production",
-        "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "REDIS_URL": redis_url,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "SECURE_SSL_REDIRECT": "false",
@@ -275,6 +284,7 @@ def run(engine: str) -> dict:
                 stop(process)
         if pg_dir is not None:
             subprocess.run([str(ROOT / "bin" / "throwaway-postgres"), "stop", str(pg_dir)])
+        subprocess.run([str(ROOT / "bin" / "throwaway-redis"), "stop", str(redis_dir)])
         if os.environ.get("BENCH_KEEP"):
             print(f"kept {var}")
         else:

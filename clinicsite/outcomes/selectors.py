@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db import transaction
 
 from .stats import MIN_PUBLIC, OutcomeRow, outcome_table
 
@@ -24,8 +25,17 @@ def cached_table() -> list[OutcomeRow]:
     return table
 
 
-def invalidate(**kwargs: object) -> None:
+def _drop() -> None:
     cache.delete(CACHE_KEY)
+
+
+def invalidate(**kwargs: object) -> None:
+    """Drop the cached table (signal receiver) from the cache every process shares.
+
+    Signals fire before the saving transaction commits: a page rendered in between would
+    cache the old figures again, so the table is dropped once more on commit."""
+    _drop()
+    transaction.on_commit(_drop)
 
 
 @dataclass

@@ -148,6 +148,8 @@ AUTHENTICATION_BACKENDS = [
 # refused for LOGIN_COOLOFF_MINUTES (answer 429, even with the right password). Keyed on the
 # pair so nobody can lock a colleague out from elsewhere; the address is the one the audit log
 # trusts (nginx's X-Forwarded-For). Administrators see and lift lockouts under Settings.
+# The database handler keeps attempts in the database (no cache), so every process counts alike.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -217,9 +219,12 @@ FILE_UPLOAD_HANDLERS = [
 ]
 FILE_UPLOAD_PERMISSIONS = 0o640
 
-# --- Caches. "default": locmem, or Redis when REDIS_URL is set (shared by all app servers).
-# "pages" holds whole anonymous page responses (core/pagecache.py) and must be shared by every
-# app server process, so without Redis it is a file cache under var/.
+# --- Caches: one store for every process, never per-process memory. "default" counts the rate
+# limits (core/ratelimit.py) and holds the outcome tables and page fragments; "pages" holds
+# whole anonymous page responses (core/pagecache.py). Both must be seen alike by every gunicorn
+# worker, or each worker counts and caches on its own (a limit of N lets N per worker through;
+# a new treatment shows in one worker and not the next). Redis when REDIS_URL is set (required
+# in production); otherwise file caches under var/, shared by the processes of one machine.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
@@ -236,8 +241,8 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "clinicsite",
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache" / "default"),
             # Pages keep a few fragments each per cache generation (core.pagecache.remember);
             # Django's default of 300 entries would have them evict each other.
             "OPTIONS": {"MAX_ENTRIES": 5000},
