@@ -348,7 +348,9 @@ WAGTAIL_USAGE_COUNT_ENABLED = False
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Signed links' tokens are masked in every line (core/accesslog.py).
+    "filters": {"mask_tokens": {"()": "clinicsite.core.accesslog.MaskTokensFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_tokens"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Request bodies never reach the log: error reports name the path only.
