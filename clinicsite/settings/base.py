@@ -72,7 +72,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "clinicsite.accounts.middleware.AdminSecondFactorMiddleware",  # every /admin/ request
     "django.contrib.messages.middleware.MessageMiddleware",
-    "clinicsite.accounts.middleware.HealthDataIdleTimeoutMiddleware",
+    "clinicsite.accounts.middleware.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "clinicsite.core.middleware.AdminContentSecurityPolicyMiddleware",
@@ -200,7 +200,8 @@ NEWSLETTER_MAILS_PER_ADDRESS_DAY = env_int("NEWSLETTER_MAILS_PER_ADDRESS_DAY", 3
 NEWSLETTER_BATCH_SIZE = env_int("NEWSLETTER_BATCH_SIZE", 200)
 NEWSLETTER_SENDERS = env_int("NEWSLETTER_SENDERS", 2)  # parallel send tasks per digest
 NEWSLETTER_CLAIM_TIMEOUT_SECONDS = 600  # a worker's claim older than this was lost in a crash
-# Staff who can read health data are logged out after this many idle seconds.
+# Staff who need a second factor are signed out after this many seconds without an action of
+# theirs (background pings don't count; accounts/middleware.py StaffIdleTimeoutMiddleware).
 HEALTH_DATA_IDLE_SECONDS = env_int("HEALTH_DATA_IDLE_SECONDS", 15 * 60)
 # An issued second-factor enrolment code stays usable this long (accounts/second_factor.py)
 SECOND_FACTOR_ENROLMENT_HOURS = env_int("SECOND_FACTOR_ENROLMENT_HOURS", 72)
@@ -352,7 +353,9 @@ WAGTAIL_USAGE_COUNT_ENABLED = False
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Signed links' tokens are masked in every line (core/accesslog.py).
+    "filters": {"mask_tokens": {"()": "clinicsite.core.accesslog.MaskTokensFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_tokens"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Request bodies never reach the log: error reports name the path only.
