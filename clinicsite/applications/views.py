@@ -395,7 +395,7 @@ def save(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "applications/save.html", {"form": form}, status=400)
     address = form.cleaned_data["email"]
-    enqueue_after_commit(send_resume_link, str(draft.pk), seal_address(address))
+    enqueue_after_commit(send_resume_link, str(draft.pk), seal_address(address, str(draft.pk)))
     return render(request, "applications/saved.html", {"email": address})
 
 
