@@ -192,3 +192,25 @@ def test_rotation_is_batched_and_everything_still_opens(settings):
     for n, draft in enumerate(drafts):
         assert services.draft_data(ApplicationDraft.objects.get(pk=draft.pk)) == {"n": n}
     call_command("rotate_keys", "--dry-run", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_every_existing_note_its_own_seal_id():
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("applications", "0002_review_queue_indexes")]
+    after = [("applications", "0003_cliniciannote_seal_id")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    application = make_application(with_record=False)  # the applications table is unchanged
+    note = old.get_model("applications", "ClinicianNote")
+    for _ in range(3):
+        note.objects.create(application_id=application.pk, author_label="x", body_ciphertext=b"")
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    ids = list(ClinicianNote.objects.values_list("seal_id", flat=True))
+    assert len(ids) == 3
+    assert len(set(ids)) == 3
+    assert None not in ids
