@@ -211,6 +211,8 @@ class ClinicianNote(models.Model):
     )
     author_label = models.CharField(max_length=150)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NOTE)
+    # What the body is sealed for (core/encrypted.py): known before the INSERT, unlike the pk.
+    seal_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     body_ciphertext = models.BinaryField()
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -22,7 +22,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from clinicsite.clinic.models import Condition, TreatmentProtocol
-from clinicsite.core import audit, crypto
+from clinicsite.core import audit, crypto, encrypted
 from clinicsite.core.mail import enqueue_after_commit
 from clinicsite.core.pagecache import remember
 
@@ -40,12 +40,14 @@ from .uploads import CheckedUpload
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _seal(value: Any) -> bytes:
-    return crypto.encrypt(json.dumps(value, ensure_ascii=False, sort_keys=True).encode())
+def _seal(instance: Any, field: str, value: Any) -> None:
+    """Store ``value`` as JSON sealed for this row and column (``core.encrypted``)."""
+    encrypted.seal(instance, field, json.dumps(value, ensure_ascii=False, sort_keys=True).encode())
 
 
-def _open(token: bytes | memoryview) -> Any:
-    return json.loads(crypto.decrypt(bytes(token)))
+def _open(instance: Any, field: str) -> Any:
+    """The JSON value of this row's column; ``crypto.CiphertextMisplaced`` if it was moved."""
+    return json.loads(encrypted.unseal(instance, field))  # type: ignore[arg-type]
 
 
 def _actor(user: Any) -> Any:
@@ -75,27 +77,28 @@ def _transition(
 
 
 def draft_create(*, data: dict[str, Any] | None = None) -> ApplicationDraft:
-    return ApplicationDraft.objects.create(data_ciphertext=_seal(data or {}))
+    draft = ApplicationDraft()
+    _seal(draft, "data_ciphertext", data or {})
+    draft.save(force_insert=True)
+    return draft
 
 
 def draft_data(draft: ApplicationDraft) -> dict[str, Any]:
     """The applicant's own answers so far (the applicant reading their own draft: no audit)."""
-    return _open(draft.data_ciphertext)
+    return _open(draft, "data_ciphertext")
 
 
 def draft_save(*, draft: ApplicationDraft, data: dict[str, Any]) -> None:
-    draft.data_ciphertext = _seal(data)
+    _seal(draft, "data_ciphertext", data)
     draft.save(update_fields=["data_ciphertext", "updated_at"])
 
 
 def draft_add_record(*, draft: ApplicationDraft, upload: CheckedUpload) -> MedicalRecord:
-    record = MedicalRecord(
-        draft=draft,
-        name_ciphertext=crypto.encrypt(upload.name.encode()),
-        content_type=upload.content_type,
-        size=len(upload.data),
+    record = MedicalRecord(draft=draft, content_type=upload.content_type, size=len(upload.data))
+    encrypted.seal(record, "name_ciphertext", upload.name.encode())
+    storage.write(
+        record.stored_name, crypto.seal(upload.data, storage.file_context(record.stored_name))
     )
-    storage.write(record.stored_name, crypto.encrypt(upload.data))
     try:
         record.save()
     except Exception:
@@ -111,7 +114,13 @@ def record_delete(*, record: MedicalRecord) -> None:
 
 
 def record_name(record: MedicalRecord) -> str:
-    return crypto.decrypt(bytes(record.name_ciphertext)).decode()
+    return encrypted.unseal(record, "name_ciphertext").decode()  # type: ignore[union-attr]
+
+
+def record_file(record: MedicalRecord) -> bytes:
+    """The record's file, decrypted; ``crypto.CiphertextMisplaced`` if it is another's."""
+    name = record.stored_name
+    return crypto.unseal(storage.read(name), storage.file_context(name))
 
 
 def draft_birth_date(data: dict[str, Any]) -> str | None:
@@ -229,20 +238,21 @@ def application_submit(
         for _attempt in range(5):  # a reference collision is astronomically rare; retry anyway
             try:
                 with transaction.atomic():
-                    application = Application.objects.create(
+                    application = Application(
                         full_name=data["full_name"],
                         email=data["email"],
                         phone=data["phone"],
                         country=data["country"],
                         condition=condition,
                         protocol_id=protocol_id,
-                        answers_ciphertext=_seal(answers),
                         from_draft=draft.pk,
                         screening_outcome=result.outcome.value,
                         screening_criteria=result.deciding_ids,
                         privacy_notice_version=privacy_notice_version,
                         consent_at=timezone.now(),
                     )
+                    _seal(application, "answers_ciphertext", answers)  # for this reference
+                    application.save(force_insert=True)
                 break
             except IntegrityError:
                 continue
@@ -266,7 +276,11 @@ def application_answers(
         actor=_actor(user), action="application.health_data_viewed", obj=application,
         request=request,
     )  # fmt: skip
-    return _open(application.answers_ciphertext)
+    return _open(application, "answers_ciphertext")
+
+
+def _note_text(note: ClinicianNote) -> str:
+    return encrypted.unseal(note, "body_ciphertext").decode()  # type: ignore[union-attr]
 
 
 def application_notes(
@@ -278,7 +292,7 @@ def application_notes(
             actor=_actor(user), action="application.notes_viewed", obj=application,
             request=request, details={"count": len(notes)},
         )  # fmt: skip
-    return [(note, crypto.decrypt(bytes(note.body_ciphertext)).decode()) for note in notes]
+    return [(note, _note_text(note)) for note in notes]
 
 
 def record_read(
@@ -289,7 +303,7 @@ def record_read(
         actor=_actor(user), action="application.record_downloaded", obj=record.application,
         request=request, details={"record": record.pk},
     )  # fmt: skip
-    return record_name(record), crypto.decrypt(storage.read(record.stored_name))
+    return record_name(record), record_file(record)
 
 
 # --- clinic side: changes -----------------------------------------------------------------
@@ -322,13 +336,14 @@ def application_add_note(
     request: HttpRequest | None = None,
 ) -> ClinicianNote:
     with transaction.atomic():
-        note = ClinicianNote.objects.create(
+        note = ClinicianNote(
             application=application,
             author=_actor(author),
             author_label=author.get_username() if _actor(author) else "system",
             kind=kind,
-            body_ciphertext=crypto.encrypt(body.encode()),
         )
+        encrypted.seal(note, "body_ciphertext", body.encode())
+        note.save(force_insert=True)
         audit.record(
             actor=_actor(author), action="application.note_added", obj=application,
             request=request, details={"note": note.pk, "kind": kind},
@@ -388,13 +403,13 @@ def application_export(
     *, application: Application, actor: Any, request: HttpRequest | None = None
 ) -> bytes:
     """One applicant's data as a zip: ``application.json`` + their files; audited."""
-    answers = _open(application.answers_ciphertext)
+    answers = _open(application, "answers_ciphertext")
     notes = [
         {
             "kind": note.kind,
             "author": note.author_label,
             "at": note.created_at.isoformat(),
-            "text": crypto.decrypt(bytes(note.body_ciphertext)).decode(),
+            "text": _note_text(note),
         }
         for note in application.notes.all()
     ]
@@ -403,7 +418,7 @@ def application_export(
         files = []
         for index, record in enumerate(application.records.all(), start=1):
             arcname = f"records/{index}.{record.extension}"
-            archive.writestr(arcname, crypto.decrypt(storage.read(record.stored_name)))
+            archive.writestr(arcname, record_file(record))
             files.append(
                 {"file": arcname, "original_name": record_name(record),
                  "content_type": record.content_type, "size": record.size},

@@ -15,6 +15,11 @@ def _path(stored_name: str) -> Path:
     return Path(settings.PRIVATE_MEDIA_ROOT) / stored_name[:2] / stored_name
 
 
+def file_context(stored_name: str) -> str:
+    """What a record file is sealed for: its record's stored name (``crypto.seal``)."""
+    return f"applications.medicalrecord:file:{stored_name}"
+
+
 def write(stored_name: str, data: bytes) -> None:
     path = _path(stored_name)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -56,7 +56,7 @@ def send_resume_link(draft_id: str, sealed_address: str) -> int:
     draft = ApplicationDraft.objects.filter(pk=draft_id).first()
     if draft is None:
         return 0
-    address = crypto.decrypt(sealed_address.encode()).decode()
+    address = crypto.unseal(sealed_address.encode(), _address_context(draft_id)).decode()
     body = render_to_string(
         "applications/email/resume.txt",
         {"link": resume_url(draft_id, draft.link_version), "days": settings.APPLICATION_DRAFT_DAYS},
@@ -64,6 +64,10 @@ def send_resume_link(draft_id: str, sealed_address: str) -> int:
     return send_mail("Continue your application", body, None, [address])
 
 
-def seal_address(address: str) -> str:
-    """``address`` encrypted, as ``send_resume_link`` takes it."""
-    return crypto.encrypt(address.encode()).decode()
+def _address_context(draft_id: object) -> str:
+    return f"applications.send_resume_link:address:{draft_id}"
+
+
+def seal_address(address: str, draft_id: object) -> str:
+    """``address`` encrypted for this draft's link only, as ``send_resume_link`` takes it."""
+    return crypto.seal(address.encode(), _address_context(draft_id)).decode()

@@ -406,7 +406,7 @@ def save(request: HttpRequest) -> HttpResponse:
         return render(request, "applications/save.html", {"form": form}, status=400)
     address = form.cleaned_data["email"]
     services.draft_new_link(draft=draft)
-    enqueue_after_commit(send_resume_link, str(draft.pk), seal_address(address))
+    enqueue_after_commit(send_resume_link, str(draft.pk), seal_address(address, str(draft.pk)))
     return render(request, "applications/saved.html", {"email": address})
 
 

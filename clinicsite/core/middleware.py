@@ -130,3 +130,35 @@ class WagtailSiteMiddleware:
                 root.specific = root.specific_deferred
             request._wagtail_site = site
         return self.get_response(request)
+
+
+class MisplacedCiphertextMiddleware:
+    """A stored ciphertext that opens but was sealed for another place (``crypto.unseal``)
+    answers 409 with a plain page, never a 500, and is written to the audit log.
+
+    Why here: every view that shows health data reads it through the services, and any of them
+    can meet a value copied from another row; one handler covers them all. The audit entry
+    names the place expected and the place found (model, column, row), never the content.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.shortcuts import render
+
+        from . import audit
+        from .crypto import CiphertextMisplaced
+
+        if not isinstance(exception, CiphertextMisplaced):
+            return None
+        audit.record(
+            action="crypto.ciphertext_misplaced",
+            request=request,
+            details={"expected": exception.expected, "found": exception.found,
+                     "path": request.path},
+        )  # fmt: skip
+        return render(request, "409_ciphertext.html", status=409)

@@ -15,11 +15,18 @@ class FollowupsConfig(AppConfig):
         )
 
         # Key rotation and the post-restore check walk these (core/encrypted.py).
-        encrypted.register_column("treatment notes", "followups.Treatment", "notes_ciphertext")
-        encrypted.register_column("follow-up answers", "followups.Response", "answers_ciphertext")
+        # Each value is bound to its row by ``row`` (unique, immutable, set before the INSERT):
+        # a treatment and a response are one-to-one with their application and invitation.
         encrypted.register_column(
-            "adverse-event descriptions", "followups.AdverseEvent", "description_ciphertext"
+            "treatment notes", "followups.Treatment", "notes_ciphertext", row="application_id"
         )
         encrypted.register_column(
-            "adverse-event actions", "followups.AdverseEvent", "action_ciphertext"
+            "follow-up answers", "followups.Response", "answers_ciphertext", row="invitation_id"
+        )
+        encrypted.register_column(
+            "adverse-event descriptions", "followups.AdverseEvent", "description_ciphertext",
+            row="seal_id",
+        )  # fmt: skip
+        encrypted.register_column(
+            "adverse-event actions", "followups.AdverseEvent", "action_ciphertext", row="seal_id"
         )

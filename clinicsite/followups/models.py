@@ -10,6 +10,7 @@ audit each read.
 from __future__ import annotations
 
 import secrets
+import uuid
 import zoneinfo
 
 from django.conf import settings
@@ -341,6 +342,8 @@ class AdverseEvent(models.Model):
         TimePoint, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reported_at = models.DateTimeField(default=timezone.now)
+    # What the texts are sealed for (core/encrypted.py): known before the INSERT, unlike the pk.
+    seal_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     description_ciphertext = models.BinaryField(editable=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.REPORTED)
     escalated_at = models.DateTimeField(null=True, blank=True)

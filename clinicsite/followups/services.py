@@ -27,7 +27,7 @@ from django.utils import timezone
 from clinicsite.accounts.access import can_read_health_data
 from clinicsite.applications.models import Application
 from clinicsite.clinic.models import TreatmentProtocol
-from clinicsite.core import audit, crypto
+from clinicsite.core import audit, encrypted
 from clinicsite.core.mail import enqueue_after_commit
 from clinicsite.core.urls import absolute_url
 
@@ -50,12 +50,15 @@ REMINDERS = ((SendLog.Kind.REMINDER_3, 3), (SendLog.Kind.REMINDER_7, 7))
 ESCALATE_AFTER = datetime.timedelta(hours=24)
 
 
-def _seal(value: Any) -> bytes:
-    return crypto.encrypt(json.dumps(value, ensure_ascii=False, sort_keys=True).encode())
+def _seal(instance: Any, field: str, value: Any) -> None:
+    """Store ``value`` as JSON sealed for this row and column (``core.encrypted``)."""
+    encrypted.seal(instance, field, json.dumps(value, ensure_ascii=False, sort_keys=True).encode())
 
 
-def _open(token: bytes | memoryview | None) -> Any:
-    return None if token is None else json.loads(crypto.decrypt(bytes(token)))
+def _open(instance: Any, field: str) -> Any:
+    """The JSON value of this row's column (``None`` for NULL); refuses a moved ciphertext."""
+    data = encrypted.unseal(instance, field)
+    return None if data is None else json.loads(data)
 
 
 # --- plan ------------------------------------------------------------------------------------
@@ -100,8 +103,8 @@ def treatment_record(
         treated_on=treated_on,
         time_zone=time_zone,
         treating_clinician=clinician,
-        notes_ciphertext=_seal(notes),
     )
+    _seal(treatment, "notes_ciphertext", notes)
     treatment.full_clean(exclude=["notes_ciphertext", "application"])
     treatment.save()
     points = {point.spec: point for point in time_points_for(protocol)}
@@ -294,7 +297,7 @@ def response_submit(
         if question.improved_values and value is not None:
             improved = value in question.improved_values
     try:
-        response = Response.objects.create(
+        response = Response(
             invitation=invitation,
             treatment_id=invitation.treatment_id,
             time_point_id=invitation.time_point_id,
@@ -302,8 +305,9 @@ def response_submit(
             condition_id=invitation.condition_id,
             submitted_at=now,
             improved=improved,
-            answers_ciphertext=_seal(answers),
         )
+        _seal(response, "answers_ciphertext", answers)
+        response.save(force_insert=True)
     except IntegrityError as exc:
         raise ValidationError("These answers were already received.") from exc
     Score.objects.bulk_create(
@@ -358,15 +362,16 @@ def adverse_event_report(
     """Record an adverse event and alert the treating clinician once the row is committed."""
     from .tasks import alert_adverse_event
 
-    event = AdverseEvent.objects.create(
+    event = AdverseEvent(
         treatment=treatment,
         response=response,
         protocol_id=treatment.protocol_id,
         condition_id=treatment.condition_id,
         time_point=time_point,
         reported_at=now or timezone.now(),
-        description_ciphertext=_seal(description),
     )
+    _seal(event, "description_ciphertext", description)
+    event.save(force_insert=True)
     audit.record(action="adverse_event.reported", obj=event)
     enqueue_after_commit(alert_adverse_event, event.pk)
     return event
@@ -380,8 +385,8 @@ def adverse_event_read(
         raise PermissionDenied
     audit.record(actor=user, action="adverse_event.read", obj=event, request=request)
     return {
-        "description": _open(event.description_ciphertext),
-        "action": _open(event.action_ciphertext),
+        "description": _open(event, "description_ciphertext"),
+        "action": _open(event, "action_ciphertext"),
     }
 
 
@@ -400,7 +405,7 @@ def adverse_event_acknowledge(
         raise ValidationError("This event has already been acknowledged.")
     event.status = AdverseEvent.Status.ACKNOWLEDGED
     event.grade = grade
-    event.action_ciphertext = _seal(action.strip())
+    _seal(event, "action_ciphertext", action.strip())
     event.acknowledged_by = user
     event.acknowledged_at = timezone.now()
     event.save()

@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "clinicsite.core.middleware.AdminContentSecurityPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "axes.middleware.AxesMiddleware",  # turns a refused (locked-out) sign-in into its page
+    "clinicsite.core.middleware.MisplacedCiphertextMiddleware",  # a moved ciphertext: 409
 ]
 
 ROOT_URLCONF = "clinicsite.urls"
@@ -281,6 +282,9 @@ MAIL_RETRY_MAX_SECONDS = env_int("MAIL_RETRY_MAX_SECONDS", 600)
 
 # --- Health-data encryption: Fernet keys, newest first (see docs/operations.md) ---
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
+# Accept ciphertext written before values were bound to their row (core/crypto.py). Only for
+# the window between deploying binding and running `manage.py rotate_keys`; off by default.
+FIELD_ENCRYPTION_ALLOW_UNBOUND = env_bool("FIELD_ENCRYPTION_ALLOW_UNBOUND", False)
 
 # --- Security headers (core/middleware.py lists which middleware sets which header) ---
 # Public pages: this origin only, no inline script or style, so no nonce (they are cached for

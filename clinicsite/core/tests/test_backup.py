@@ -18,6 +18,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,16 +179,26 @@ def run(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Run]:
             _drop_pg_database(f"{test_database}_backup_target")
 
 
+def opened(fernet: MultiFernet, token: object, context: str) -> bytes:
+    """Decrypt and check the binding header by hand (core/crypto.py's layout), so the restore
+    is checked independently of the code that wrote it: still bound to the same place."""
+    plaintext = fernet.decrypt(bytes(token))
+    header = b"\x00cs1" + len(context.encode()).to_bytes(2, "big") + context.encode()
+    assert plaintext.startswith(header)
+    return plaintext[len(header) :]
+
+
 def test_restore_brings_back_the_same_applications_decryptable_with_the_same_keys(run):
     assert run.restore.returncode == 0, run.restore.stderr
     assert "Decrypted with the configured keys" in run.restore.stdout
     fernet = MultiFernet([Fernet(key) for key in settings.FIELD_ENCRYPTION_KEYS])
     answers = dict(run.target.rows("SELECT reference, answers_ciphertext FROM "
                                    "applications_application"))  # fmt: skip
-    notes = dict(run.target.rows(
-        "SELECT a.reference, n.body_ciphertext FROM applications_cliniciannote n "
+    note_rows = run.target.rows(
+        "SELECT a.reference, n.body_ciphertext, n.seal_id FROM applications_cliniciannote n "
         "JOIN applications_application a ON a.id = n.application_id"
-    ))  # fmt: skip
+    )
+    notes = {reference: (token, uuid.UUID(str(seal_id))) for reference, token, seal_id in note_rows}
     records = dict(run.target.rows(
         "SELECT r.stored_name, a.reference FROM applications_medicalrecord r "
         "JOIN applications_application a ON a.id = r.application_id"
@@ -195,12 +206,17 @@ def test_restore_brings_back_the_same_applications_decryptable_with_the_same_key
     assert len(run.made["applications"]) == 3
     for n, made in enumerate(run.made["applications"]):
         reference = made["reference"]
-        decrypted = json.loads(fernet.decrypt(bytes(answers[reference])))
-        assert decrypted["medicines"] == f"Backup medicine {n}"
-        assert fernet.decrypt(bytes(notes[reference])) == f"Backup note {n}".encode()
+        answer = opened(
+            fernet, answers[reference], f"applications.application:answers_ciphertext:{reference}"
+        )
+        assert json.loads(answer)["medicines"] == f"Backup medicine {n}"
+        note, seal_id = notes[reference]
+        note_context = f"applications.cliniciannote:body_ciphertext:{seal_id}"
+        assert opened(fernet, note, note_context) == f"Backup note {n}".encode()
         assert records[made["record"]] == reference
         stored = run.target.private / made["record"][:2] / made["record"]
-        assert fernet.decrypt(stored.read_bytes()) == png_bytes()
+        file_context = f"applications.medicalrecord:file:{made['record']}"
+        assert opened(fernet, stored.read_bytes(), file_context) == png_bytes()
         assert stat.S_IMODE(stored.stat().st_mode) == 0o600
     # the whole site came back (demo follow-ups included), and the restore is in its log
     source_count = run.source.rows("SELECT COUNT(*) FROM applications_application")[0][0]

@@ -46,13 +46,13 @@ VERIFY = """
 import json
 from django_tasks_db.models import DBTaskResult
 from clinicsite.applications.models import Application, ApplicationDraft
-from clinicsite.core import crypto
+from clinicsite.core import encrypted
 from clinicsite.newsletter.models import Subscriber
 apps = Application.objects.filter(email__startswith="drill-")
 broken = []
 for app in apps:
     try:
-        answers = json.loads(crypto.decrypt(bytes(app.answers_ciphertext)))
+        answers = json.loads(encrypted.unseal(app, "answers_ciphertext"))
         assert answers and app.reference and app.consent_at and app.condition_id
     except Exception as exc:
         broken.append(f"{app.reference}: {type(exc).__name__}")

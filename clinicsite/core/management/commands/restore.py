@@ -47,5 +47,8 @@ class Command(BaseCommand):
             counts = restore_backup(backup, force=force, log=log)
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
-        summary = ", ".join(f"{count} {label}" for label, count in counts.items())
+        summary = ", ".join(
+            f"{count} {label}" + (f" ({unbound} not yet bound: run rotate_keys)" if unbound else "")
+            for label, (count, unbound) in counts.items()
+        )
         log(f"Restored {backup}. Decrypted with the configured keys: {summary}.")

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from clinicsite.applications.models import Application, ScreeningOutcome
 from clinicsite.clinic.models import TreatmentProtocol
-from clinicsite.core import crypto
+from clinicsite.core import encrypted
 from clinicsite.followups import services
 from clinicsite.followups.models import AdverseEvent, Invitation, Response, Score
 
@@ -30,8 +30,8 @@ PATIENTS_PER_PROTOCOL = 48
 DEMO_DOMAIN = "demo.invalid"
 
 
-def _seal(value: Any) -> bytes:
-    return crypto.encrypt(json.dumps(value).encode())
+def _seal(instance: Any, field: str, value: Any) -> None:
+    encrypted.seal(instance, field, json.dumps(value).encode())
 
 
 class Command(BaseCommand):
@@ -70,20 +70,21 @@ class Command(BaseCommand):
     ) -> None:
         treated_on = (now - datetime.timedelta(days=rng.randint(20, 420))).date()
         number = f"{protocol.pk:02d}{n:03d}"
-        application = Application.objects.create(
+        application = Application(
             full_name=f"Demo patient {number} (fictional)",
             email=f"patient{number}@{DEMO_DOMAIN}",
             phone="+44 1632 960 999",
             country="United Kingdom",
             condition_id=protocol.condition_id,
             protocol=protocol,
-            answers_ciphertext=_seal({"demo": True}),
             screening_outcome=ScreeningOutcome.ELIGIBLE,
             privacy_notice_version="demo",
             consent_at=now,
             status=Application.Status.ACCEPTED,
             decided_at=now,
         )
+        _seal(application, "answers_ciphertext", {"demo": True})
+        application.save(force_insert=True)
         recorded = timezone.make_aware(datetime.datetime.combine(treated_on, datetime.time(9)))
         treatment = services.treatment_record(
             application=application,
@@ -122,7 +123,7 @@ class Command(BaseCommand):
             "wellbeing": wellbeing,
             "ae_any": False,
         }
-        response = Response.objects.create(
+        response = Response(
             invitation=invitation,
             treatment_id=invitation.treatment_id,
             time_point_id=invitation.time_point_id,
@@ -130,8 +131,9 @@ class Command(BaseCommand):
             condition_id=invitation.condition_id,
             submitted_at=invitation.due_at + datetime.timedelta(days=rng.randint(0, 6)),
             improved=pgic in (1, 2),
-            answers_ciphertext=_seal(answers),
         )
+        _seal(response, "answers_ciphertext", answers)
+        response.save(force_insert=True)
         Score.objects.bulk_create(
             Score(
                 response=response,
@@ -144,18 +146,17 @@ class Command(BaseCommand):
         )
         Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.RESPONDED)
         if rng.random() < 0.06:
-            AdverseEvent.objects.create(
+            event = AdverseEvent(
                 treatment_id=invitation.treatment_id,
                 response=response,
                 protocol_id=invitation.protocol_id,
                 condition_id=invitation.condition_id,
                 time_point_id=invitation.time_point_id,
                 reported_at=response.submitted_at,
-                description_ciphertext=_seal(
-                    "Fictional demo event: headache and fever after infusion."
-                ),
                 status=AdverseEvent.Status.ACKNOWLEDGED,
                 grade=rng.choice([1, 1, 1, 2, 2, 3]),
-                action_ciphertext=_seal("Fictional: reviewed by telephone; resolved."),
                 acknowledged_at=response.submitted_at,
             )
+            _seal(event, "description_ciphertext", "Fictional demo event: headache and fever.")
+            _seal(event, "action_ciphertext", "Fictional: reviewed by telephone; resolved.")
+            event.save(force_insert=True)

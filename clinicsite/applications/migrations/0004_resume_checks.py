@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0002_review_queue_indexes'),
+        ('applications', '0003_cliniciannote_seal_id'),
     ]
 
     operations = [
