@@ -147,7 +147,12 @@ AUTHENTICATION_BACKENDS = [
 # after LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
 # refused for LOGIN_COOLOFF_MINUTES (answer 429, even with the right password). Keyed on the
 # pair so nobody can lock a colleague out from elsewhere; the address is the one the audit log
-# trusts (nginx's X-Forwarded-For). Administrators see and lift lockouts under Settings.
+# and the rate limits use (``core.audit.client_ip``). Administrators see and lift lockouts
+# under Settings.
+# How many reverse proxies stand in front of the app server, each appending to
+# X-Forwarded-For (nginx = 1). 0 ignores the header, which a client can write. Production
+# defaults to 1 (the documented nginx deployment).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
