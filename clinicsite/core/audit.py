@@ -60,7 +60,7 @@ def record(
     *,
     actor: Any = None,
     action: str,
-    obj: models.Model | None = None,
+    obj: models.Model | type[models.Model] | None = None,
     details: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
     sign_in: bool = False,
@@ -71,7 +71,8 @@ def record(
     public's (applicants, patients, subscribers): their address is kept only if the clinic
     turned it on (``AuditSettings.record_public_ip_address``), as the newsletter does for
     consent. ``sign_in=True`` marks an attempt on a staff account (failed password, lockout),
-    which keeps its address like the sign-in throttling does.
+    which keeps its address like the sign-in throttling does. ``obj`` may be a model class
+    for a read of a list of them (the object type is kept, with no object id).
     """
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
@@ -84,7 +85,7 @@ def record(
         actor_label=actor.get_username() if authenticated else "anonymous",
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
+        object_id=str(obj.pk) if isinstance(obj, models.Model) else "",
         ip_address=client_ip(request) if keep_ip else None,
         details=details or {},
     )
