@@ -10,16 +10,22 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
         from axes.signals import user_locked_out
 
         from clinicsite.core import backup
 
+        from . import sign_in
         from .lockout import record_lockout
 
         backup.register_key_tables("accounts.User")  # counted in every backup (core/backup/)
 
         post_migrate.connect(_ensure_roles_once, dispatch_uid="clinicsite.accounts.ensure_roles")
         user_locked_out.connect(record_lockout, dispatch_uid="clinicsite.accounts.lockout_audit")
+        user_logged_in.connect(sign_in.signed_in, dispatch_uid="clinicsite.accounts.login_audit")
+        user_logged_out.connect(sign_in.signed_out, dispatch_uid="clinicsite.accounts.logout_audit")
+        user_login_failed.connect(sign_in.failed, dispatch_uid="clinicsite.accounts.failed_audit")
 
 
 def _ensure_roles_once(sender: AppConfig, **kwargs: Any) -> None:

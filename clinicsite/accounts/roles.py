@@ -81,6 +81,7 @@ _MODEL_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         *_NEWSLETTER,
         ("content", "override_medical_review"),
         ("content", "view_testimonial_release"),
+        ("core", "change_auditsettings"),  # whether applicants' addresses are kept
         ("axes", "view_accessattempt"),  # sign-in lockouts: see them
         ("axes", "delete_accessattempt"),  # and lift one
         ("accounts", "manage_second_factor"),  # issue and reset staff second factors

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.urls import include, path, reverse
 from django.utils import timezone
 
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from axes.helpers import get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
 
-from . import otp_views
+from . import lockout, otp_views
 from .second_factor import MANAGE
 
 otp_urls = (
@@ -61,12 +62,27 @@ class LockoutPolicy(ModelPermissionPolicy):
         return super().user_has_permission(user, action)
 
 
-def locked_until(attempt: AccessAttempt) -> str:
-    """When sign-in is possible again for this username and address (or "not locked")."""
-    if attempt.failures_since_start < settings.AXES_FAILURE_LIMIT:
-        return "not locked"
-    until = timezone.localtime(attempt.attempt_time + settings.AXES_COOLOFF_TIME)
-    return until.strftime("%Y-%m-%d %H:%M") if until > timezone.now() else "expired"
+class LockoutIndexView(generic.IndexView):
+    """One row per username and address (``lockout.lockout_rows``), with when it ends."""
+
+    def get_base_queryset(self) -> Any:
+        return lockout.lockout_rows()
+
+    def get_table(self, object_list: Any) -> Any:
+        rows = list(object_list)
+        limit = get_failure_limit(self.request, None)
+        cool_off = get_cool_off(self.request)
+        now = timezone.now()
+        for row in rows:
+            row.locked_until = lockout.locked_until(row, limit=limit, cool_off=cool_off, now=now)
+        return super().get_table(rows)
+
+
+class LockoutDeleteView(generic.DeleteView):
+    """ "Delete" lifts the lockout of the row's pair: every row of it, by axes' reset."""
+
+    def delete_action(self) -> None:
+        lockout.lift(self.request, self.object)
 
 
 class LockoutViewSet(ModelViewSet):
@@ -77,12 +93,14 @@ class LockoutViewSet(ModelViewSet):
     add_to_settings_menu = True
     url_prefix = "sign-in-lockouts"
     name = "sign_in_lockouts"
+    index_view_class = LockoutIndexView
+    delete_view_class = LockoutDeleteView
     list_display = [
         "username",
         "ip_address",
-        Column("failures_since_start", label="Wrong passwords"),
+        Column("total_failures", label="Wrong passwords"),
         Column("attempt_time", label="Last attempt"),
-        Column("locked_until", label="Locked until", accessor=locked_until),
+        Column("locked_until", label="Locked until"),
     ]
     search_fields = ["username", "ip_address"]
     copy_view_enabled = False

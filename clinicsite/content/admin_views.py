@@ -12,10 +12,12 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
-from wagtail.models import Page
+from wagtail.models import Page, Revision
+
+from clinicsite.core import audit
 
 from . import review
-from .models import release_storage
+from .models import PatientStoryPage, release_storage
 
 
 class OverrideForm(forms.Form):
@@ -60,12 +62,33 @@ def override_medical_review(request: HttpRequest, page_id: int) -> HttpResponse:
     )
 
 
+def _story_of_release(name: str) -> Page | None:
+    """The story whose signed release ``name`` is: live, or in a draft not yet published."""
+    story = PatientStoryPage.objects.filter(release_document=name).first()
+    if story is not None:
+        return story
+    revision = (
+        Revision.objects.page_revisions()
+        .filter(content__release_document=name)
+        .order_by("-pk")
+        .first()
+    )
+    return revision.content_object if revision is not None else None
+
+
 def story_release(request: HttpRequest, name: str) -> FileResponse:
-    """Stream a signed release to staff allowed to see it; no public URL exists."""
+    """Stream a signed release to staff allowed to see it; no public URL exists.
+
+    Only a file that is some story's release is served, and each download is audited against
+    that story (never with the file name, which may carry the patient's name).
+    """
     if not request.user.has_perm("content.view_testimonial_release"):
         raise PermissionDenied
     storage = release_storage()
     if PurePosixPath(name).is_absolute() or ".." in PurePosixPath(name).parts:
+        raise Http404
+    story = _story_of_release(name)
+    if story is None:
         raise Http404
     try:
         if not storage.exists(name):
@@ -78,4 +101,5 @@ def story_release(request: HttpRequest, name: str) -> FileResponse:
         handle, as_attachment=True, filename=PurePosixPath(name).name, content_type=content_type
     )
     response["Cache-Control"] = "private, no-store"
+    audit.record(action="story.release_downloaded", obj=story, request=request)
     return response

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from wagtail.admin.panels import FieldPanel
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.images.models import AbstractImage, AbstractRendition, Image
 
 
@@ -68,3 +70,24 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit entries cannot be deleted.")
+
+
+@register_setting(icon="list-ul")
+class AuditSettings(BaseGenericSetting):
+    """Choices the clinic makes about its audit log."""
+
+    record_public_ip_address = models.BooleanField(
+        "record applicants' IP addresses",
+        default=False,
+        help_text=(
+            "Keep the IP address with audit entries made by applicants, patients and "
+            "subscribers (anyone not signed in). Off by default: the entry already names the "
+            "application or link used, and less personal data is safer. Staff entries and "
+            "sign-in attempts always keep their address."
+        ),
+    )
+
+    panels = [FieldPanel("record_public_ip_address")]
+
+    class Meta:
+        verbose_name = "audit settings"

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 
 from clinicsite.accounts.access import HEALTH, staff_view
 from clinicsite.applications.models import Application
+from clinicsite.core import audit
 
 from . import services
 from .forms import AcknowledgeForm, TreatmentForm
@@ -24,9 +25,18 @@ from .models import AdverseEvent
 @never_cache
 @staff_view(HEALTH, second_factor=True)
 def adverse_events(request: HttpRequest) -> HttpResponse:
-    events = AdverseEvent.objects.select_related("protocol", "treatment__application").order_by(
-        "status", "-reported_at"
-    )[:200]
+    events = list(
+        AdverseEvent.objects.select_related("protocol", "treatment__application").order_by(
+            "status", "-reported_at"
+        )[:200]
+    )
+    # who saw which events were open (the list names applicants beside grades); no details
+    audit.record(
+        action="adverse_event.list_viewed",
+        obj=AdverseEvent,
+        request=request,
+        details={"rows": len(events)},
+    )
     return TemplateResponse(request, "followups/admin/adverse_events.html", {"events": events})
 
 

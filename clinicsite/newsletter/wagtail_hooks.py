@@ -88,6 +88,15 @@ class SubscriberIndexView(IndexView):
                          "filters": {k: v for k, v in self.request.GET.items() if k != "export"},
                          "rows": self.object_list.count()},
             )  # fmt: skip
+        else:
+            # the list is personal data: every look at it is a read (never the search text,
+            # which may be an address)
+            audit.record(
+                action="subscriber.list_viewed",
+                obj=Subscriber,
+                request=self.request,
+                details={"rows": self.object_list.count()},
+            )
         return super().render_to_response(context, **kwargs)
 
 
@@ -101,6 +110,7 @@ class SubscriberInspectView(InspectView):
         ]
         context["can_export"] = self.request.user.has_perm(EXPORT)
         context["can_erase"] = self.request.user.has_perm(ERASE)
+        audit.record(action="subscriber.viewed", obj=self.object, request=self.request)
         return context
 
 

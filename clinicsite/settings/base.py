@@ -148,7 +148,12 @@ AUTHENTICATION_BACKENDS = [
 # after LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
 # refused for LOGIN_COOLOFF_MINUTES (answer 429, even with the right password). Keyed on the
 # pair so nobody can lock a colleague out from elsewhere; the address is the one the audit log
-# trusts (nginx's X-Forwarded-For). Administrators see and lift lockouts under Settings.
+# and the rate limits use (``core.audit.client_ip``). Administrators see and lift lockouts
+# under Settings.
+# How many reverse proxies stand in front of the app server, each appending to
+# X-Forwarded-For (nginx = 1). 0 ignores the header, which a client can write. Production
+# defaults to 1 (the documented nginx deployment).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # The database handler keeps attempts in the database (no cache), so every process counts alike.
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)

@@ -35,6 +35,7 @@ if not REDIS_URL:
         "rate limits and caches are shared by every app server process through it."
     )
 
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1)  # nginx in front (docs/operations.md)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)

@@ -35,6 +35,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WAGTAILADMIN_BASE_URL = "http://testserver"
+TRUSTED_PROXY_COUNT = 1  # the tests play nginx: REMOTE_ADDR 127.0.0.1 plus X-Forwarded-For
 # Test databases: SQLite in memory by default, PostgreSQL when DATABASE_URL says so.
 if env_str("DATABASE_URL", "").startswith("postgres"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -121,3 +121,69 @@ def test_other_staff_do_not_see_lockouts(client, editor, django_user_model, role
     attempt = AccessAttempt.objects.get(username="ed")
     client.post(f"/admin/sign-in-lockouts/delete/{attempt.pk}/")
     assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
+
+
+def test_a_client_written_forwarded_hop_does_not_escape_the_lockout(client, editor):
+    """Behind nginx, prepending a fresh address to X-Forwarded-For each try changes nothing."""
+    for attempt in range(5):
+        sign_in(
+            client,
+            f"wrong-{attempt}",
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{attempt + 1}, 203.0.113.7",
+        )
+    response = sign_in(
+        client, PASSWORD, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.99, 203.0.113.7"
+    )
+    assert response.status_code == 429
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.7"}
+
+
+def test_without_a_proxy_the_forwarded_header_cannot_escape_the_lockout(client, editor, settings):
+    """Straight to the app server (no proxy configured) the header is the client's own text."""
+    settings.TRUSTED_PROXY_COUNT = 0
+    for attempt in range(5):
+        sign_in(
+            client,
+            f"wrong-{attempt}",
+            REMOTE_ADDR="203.0.113.50",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{attempt + 1}",
+        )
+    response = sign_in(
+        client, PASSWORD, REMOTE_ADDR="203.0.113.50", HTTP_X_FORWARDED_FOR="192.0.2.99"
+    )
+    assert response.status_code == 429
+    assert not signed_in(client)
+    entry = AuditEntry.objects.filter(action="login.locked_out").first()
+    assert entry.ip_address == "203.0.113.50"
+
+
+def test_failures_from_two_browsers_are_one_lockout_row_and_lifting_it_lets_them_in(
+    client, editor, django_user_model
+):
+    for attempt in range(3):
+        sign_in(client, f"wrong-a{attempt}", HTTP_USER_AGENT="Browser A", **NGINX)
+    for attempt in range(2):
+        sign_in(client, f"wrong-b{attempt}", HTTP_USER_AGENT="Browser B", **NGINX)
+    assert AccessAttempt.objects.filter(username="ed").count() == 2  # axes: one per agent
+    assert sign_in(client, PASSWORD, HTTP_USER_AGENT="Browser A", **NGINX).status_code == 429
+
+    admin = django_user_model.objects.create_user("boss", email="boss@clinic.example")
+    admin.groups.add(Group.objects.get(name="Administrator"))
+    verified_login(client, admin)
+    text = client.get("/admin/sign-in-lockouts/").content.decode()
+    assert len(re.findall(r">\s*ed\s*<", text)) == 1  # one row for the pair
+    # 3 + 2 wrong passwords, and the refused right one (axes counts it too)
+    assert re.search(r">\s*6\s*<", text)
+    assert "not locked" not in text
+
+    row = AccessAttempt.objects.filter(username="ed").order_by("-attempt_time", "-pk").first()
+    assert client.post(f"/admin/sign-in-lockouts/delete/{row.pk}/").status_code == 302
+    assert not AccessAttempt.objects.filter(username="ed").exists()  # both rows gone
+    lifted = AuditEntry.objects.get(action="login.lockout_lifted")
+    assert lifted.actor == admin
+    assert lifted.details["username"] == "ed"
+
+    client.logout()
+    assert sign_in(client, PASSWORD, HTTP_USER_AGENT="Browser B", **NGINX).status_code == 302
+    assert signed_in(client)

@@ -320,12 +320,13 @@ def test_the_final_submit_does_only_what_it_must(
     client, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     """Session and draft read, every step re-validated (the condition read once), one
-    transaction (application, records, draft, audit), the session written; the notification
-    waits for the commit. Nothing else: no answers re-rendered for the page nobody sees, no
+    transaction (application, records, draft, audit, and the audit setting that says whether
+    the applicant's address is kept), the session written; the notification waits for the
+    commit. Nothing else: no answers re-rendered for the page nobody sees, no
     reference-index work for the audit entry."""
     fill_to_review(client)
     assert client.post("/apply/review/")["Location"] == "/apply/received/"  # rules remembered
     fill_to_review(client)
-    with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(15):
+    with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(16):
         assert client.post("/apply/review/")["Location"] == "/apply/received/"
     assert len(callbacks) == 1

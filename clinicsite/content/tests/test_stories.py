@@ -234,6 +234,51 @@ def test_release_is_served_only_to_staff_with_permission(client, django_user_mod
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
 
 
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        ("Editor", True),
+        ("Administrator", True),
+        ("Marketing", False),
+        ("Intake coordinator", False),
+        ("Clinician", False),
+    ],
+)
+def test_each_release_download_is_audited_and_only_permission_holders_get_one(
+    client, django_user_model, role, allowed
+):
+    from clinicsite.accounts.testing import verified_login
+
+    story = PatientStoryPage.objects.get(slug="amaras-story")
+    url = story.release_document.url
+    user = editor(django_user_model, "someone", group=role)
+    verified_login(client, user)
+    response = client.get(url)
+    entries = AuditEntry.objects.filter(action="story.release_downloaded")
+    if not allowed:
+        assert response.status_code in (302, 403)
+        assert not entries.exists()
+        return
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
+    entry = entries.get()
+    assert entry.actor == user
+    assert (entry.object_type, entry.object_id) == ("content.patientstorypage", str(story.pk))
+    assert entry.details == {}  # not even the file name
+
+
+def test_a_file_in_release_storage_that_is_no_storys_release_is_not_served(
+    client, django_user_model
+):
+    storage = release_storage()
+    name = storage.save("2026/01/stray.pdf", ContentFile(b"%PDF-1.4 stray"))
+    try:
+        client.force_login(editor(django_user_model, "ed"))
+        assert client.get(f"/admin/story-releases/{name}").status_code == 404
+    finally:
+        storage.delete(name)
+
+
 @pytest.mark.parametrize("name", ["../../etc/passwd", "..%2F..%2Fsettings.py", "nope.pdf"])
 def test_release_view_refuses_probing(client, django_user_model, name):
     client.force_login(editor(django_user_model, "ed"))

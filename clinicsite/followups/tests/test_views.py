@@ -139,6 +139,19 @@ def test_clinicians_need_a_verified_second_factor(client, invitation):
     assert not AuditEntry.objects.filter(action="adverse_event.read").exists()
 
 
+def test_reading_the_adverse_event_list_is_audited_without_what_it_shows(client, invitation):
+    services.adverse_event_report(treatment=invitation.treatment, description="Fever")
+    doc = invitation.treatment.treating_clinician
+    verified_login(client, doc)
+    response = client.get("/admin/followups/adverse-events/")
+    assert response.status_code == 200
+    entry = AuditEntry.objects.get(action="adverse_event.list_viewed")
+    assert entry.actor == doc
+    assert entry.object_type == "followups.adverseevent"
+    assert entry.details == {"rows": AdverseEvent.objects.count()}
+    assert "Fever" not in str(entry.details)
+
+
 def test_the_dashboard_shows_open_adverse_events_to_a_clinician(client, invitation):
     services.adverse_event_report(treatment=invitation.treatment, description="Fever")
     verified_login(client, invitation.treatment.treating_clinician)

@@ -164,3 +164,28 @@ def test_schedule_rejects_a_malformed_time_and_an_empty_digest(client, django_us
     assert digest.status == "draft"
     response = client.post(f"{DIGESTS}schedule/{digest.pk}/", {"when": ""}, follow=True)
     assert "lists no published pages" in response.content.decode()
+
+
+def test_every_look_at_the_list_and_at_a_subscriber_is_audited(client, django_user_model):
+    subscriber = ledgered_subscriber()
+    user = staff(django_user_model, "Marketing")
+    verified_login(client, user)
+    assert client.get(SUBSCRIBERS + "?q=jo@example.org").status_code == 200
+    listed = AuditEntry.objects.get(action="subscriber.list_viewed")
+    assert listed.actor == user
+    assert listed.object_type == "newsletter.subscriber"
+    assert listed.details == {"rows": 1}
+    assert "jo@example.org" not in str(listed.details)  # the search text is not kept
+
+    assert client.get(f"{SUBSCRIBERS}inspect/{subscriber.pk}/").status_code == 200
+    viewed = AuditEntry.objects.get(action="subscriber.viewed")
+    assert viewed.actor == user
+    assert (viewed.object_type, viewed.object_id) == ("newsletter.subscriber", str(subscriber.pk))
+    assert viewed.details == {}
+
+
+def test_a_refused_look_at_the_list_is_not_a_read(client, django_user_model):
+    ledgered_subscriber()
+    client.force_login(staff(django_user_model, "Editor"))
+    assert client.get(SUBSCRIBERS).status_code in (302, 403)
+    assert not AuditEntry.objects.filter(action__startswith="subscriber.").exists()
