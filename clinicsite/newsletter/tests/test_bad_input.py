@@ -64,3 +64,23 @@ def test_has_line_break_matches_what_python_splits_lines_on(value):
     assert has_line_break(value) == any(
         ch in value for ch in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
     )
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"], ids=repr)
+def test_subscriber_csv_cells_that_a_spreadsheet_would_run_are_neutralised(
+    client, django_user_model, start
+):
+    import csv
+    import io
+
+    address = f"{start}1+1@example.org" if start not in "\t\r" else f"{start}=1+1@example.org"
+    factories.subscriber(email=address)
+    factories.subscriber(email="plain@example.org")
+    verified_login(client, staff(django_user_model, "Marketing"))
+    response = client.get(f"{DIGESTS.replace('digests', 'subscribers')}?export=csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    emails = [row[0] for row in rows[1:]]
+    assert f"'{address}" in emails
+    assert "plain@example.org" in emails  # ordinary cells are left alone
+    assert address not in emails
