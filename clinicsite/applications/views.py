@@ -221,7 +221,12 @@ def step(request: HttpRequest, name: str) -> HttpResponse:
         draft = _store(request, draft, data)
         upload = request.FILES.get("file")
         if action.startswith("remove:"):
-            record = draft.records.filter(pk=action.partition(":")[2][:20] or 0).first()
+            record_id = action.partition(":")[2]
+            if not (record_id.isascii() and record_id.isdigit() and len(record_id) <= 18):
+                # A tampered button: say so, without losing anything (not a 500).
+                form.add_error(None, "That file could not be found. Please try again.")
+                return _render_step(request, name, form, data, draft, status=400)
+            record = draft.records.filter(pk=int(record_id)).first()
             if record is not None:
                 services.record_delete(record=record)
             return redirect("applications:step", name)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -11,14 +9,7 @@ from django.views.decorators.http import require_safe
 
 from wagtail.models import Page
 
-MAX_QUERY_LENGTH = 200
-
-
-def clean_query(raw: str) -> str:
-    """Drop control and format characters (NUL, bidi overrides) and double quotes: they mean
-    nothing to a reader's search and break SQLite's FTS5 query parser (a lone '"')."""
-    kept = (ch for ch in raw if not unicodedata.category(ch).startswith("C") and ch != '"')
-    return "".join(kept).strip()
+from clinicsite.core.search import MAX_QUERY_LENGTH, clean_query
 
 
 @require_safe

@@ -7,7 +7,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from . import checks, csp, signals  # noqa: F401 - checks registers itself
+        from . import checks, csp, signals, spreadsheet  # noqa: F401 - checks registers itself
 
         signals.connect()
         csp.patch_wagtail_widgets()
+        spreadsheet.patch_wagtail_exports()

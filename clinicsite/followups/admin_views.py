@@ -93,5 +93,8 @@ def record_treatment(request: HttpRequest, application_pk: int) -> HttpResponse:
             messages.success(request, "Treatment recorded; follow-up surveys are scheduled.")
             return redirect("applications_review:detail", application.pk)
     return TemplateResponse(
-        request, "followups/admin/record_treatment.html", {"application": application, "form": form}
+        request,
+        "followups/admin/record_treatment.html",
+        {"application": application, "form": form},
+        status=400 if request.method == "POST" else 200,
     )

@@ -78,6 +78,9 @@ def time_points_for(protocol: TreatmentProtocol) -> list[TimePoint]:
     return list(protocol.time_points.all())
 
 
+ALREADY_TREATED = "A treatment is already recorded for this application; nothing was added."
+
+
 @transaction.atomic
 def treatment_record(
     *,
@@ -106,7 +109,15 @@ def treatment_record(
     )
     _seal(treatment, "notes_ciphertext", notes)
     treatment.full_clean(exclude=["notes_ciphertext", "application"])
-    treatment.save()
+    try:
+        with transaction.atomic():
+            # One treatment per application is the database's rule (a one-to-one column), not
+            # a check here: a double click's second request reaches this line too.
+            treatment.save()
+    except IntegrityError:
+        if Treatment.objects.filter(application=application).exists():
+            raise ValidationError(ALREADY_TREATED, code="already_treated") from None
+        raise
     points = {point.spec: point for point in time_points_for(protocol)}
     expiry = datetime.timedelta(days=settings.FOLLOWUP_RESPONSE_DAYS)
     for spec, due in points_still_ahead(treated_on, list(points), tz_name=time_zone, now=now):

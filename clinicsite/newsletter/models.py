@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -29,6 +30,18 @@ def new_key() -> str:
 
 class InvalidTransition(Exception):
     """A subscriber or digest status change the state machine does not allow."""
+
+
+def has_line_break(value: str) -> bool:
+    """True if ``value`` would break a mail header: CR, LF or any other line boundary."""
+    return len(f"{value}x".splitlines()) > 1
+
+
+def validate_single_line(value: str) -> None:
+    """A subject becomes the Subject header; a line break there cannot be sent (and would
+    let whoever wrote it add headers), so it is refused when the digest is saved."""
+    if has_line_break(value):
+        raise ValidationError("The subject must be a single line, without line breaks.")
 
 
 class Subscriber(models.Model):
@@ -130,7 +143,7 @@ class Digest(ClusterableModel):
         Status.CANCELLED: frozenset(),
     }
 
-    subject = models.CharField(max_length=150)
+    subject = models.CharField(max_length=150, validators=[validate_single_line])
     introduction = models.TextField(blank=True, max_length=2000)
     mode = models.CharField(max_length=12, choices=Mode.choices, default=Mode.SINCE_LAST)
     language = models.CharField(
@@ -170,6 +183,11 @@ class Digest(ClusterableModel):
 
     def can_become(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.status]
+
+    def check_sendable(self) -> None:
+        """Refuse to send a digest whose subject was stored before it was validated."""
+        if has_line_break(self.subject):
+            raise InvalidTransition("The subject has a line break: edit the digest first.")
 
 
 class DigestItem(Orderable):

@@ -350,7 +350,8 @@ WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
 WAGTAILDOCS_EXTENSIONS = ["pdf", "mp4", "webm", "vtt", "txt"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = env_int("DOCUMENT_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Wagtail's database backend, with every query cleaned first (core/search.py).
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "clinicsite.core.search"}}
 WAGTAILEMBEDS_FINDERS: list[dict] = []  # never call out to oEmbed providers
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 # Staff avatars are never fetched from gravatar.com (it would send a hash of their address to

@@ -85,6 +85,7 @@ def digest_schedule(
 ) -> Digest:
     """Queue a digest to start at ``when`` (now if None)."""
     digest = Digest.objects.select_for_update().get(pk=digest.pk)
+    digest.check_sendable()
     if not digest_pages(digest):
         raise InvalidTransition("This digest lists no published pages yet, so it cannot be sent.")
     move_digest(digest, Digest.Status.SCHEDULED)
@@ -155,5 +156,6 @@ def digest_send_test(*, digest: Digest, user: Any, request: Any = None) -> None:
 
     if not user.email:
         raise InvalidTransition("Add an e-mail address to your account to receive a test.")
+    digest.check_sendable()
     audit.record(actor=user, action="digest.test_sent", obj=digest, request=request)
     enqueue_after_commit(send_digest_test, digest.pk, user.pk)
