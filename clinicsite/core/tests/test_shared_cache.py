@@ -90,7 +90,7 @@ def _serve(env: dict[str, str], var_dir: Path) -> Iterator[Workers]:
         cwd=ROOT, env=env, stdout=errors, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
@@ -99,7 +99,15 @@ def _serve(env: dict[str, str], var_dir: Path) -> Iterator[Workers]:
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("gunicorn did not start") from None
                 time.sleep(0.2)
-        yield Workers(url=f"http://127.0.0.1:{port}", env=env, log=log)
+        workers = Workers(url=f"http://127.0.0.1:{port}", env=env, log=log)
+        # Gunicorn answers as soon as one worker has loaded the app; on a busy machine the
+        # other may take seconds more. Wait until both have answered, or the tests below
+        # could be served by one worker and prove nothing about sharing.
+        while len(workers.pids(0, "GET /healthz")) < 2:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the second gunicorn worker never answered")
+            _together(8, lambda: _status(f"{workers.url}/healthz"))
+        yield workers
     finally:
         server.terminate()
         server.wait(timeout=20)
