@@ -6,6 +6,7 @@ tests only need a session django-otp considers verified.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from django.test import Client
@@ -57,3 +58,19 @@ def _codes(content: bytes) -> list[bytes]:
 
     block = content.split(b"otp-recovery-codes", 1)[1].split(b"</ul>", 1)[0]
     return re.findall(rb"<code>([a-z2-7]{8})</code>", block)
+
+
+def enrol_in_browser(page: Any, enrolment_code: str) -> None:
+    """On the second-factor page in Playwright: redeem an issued code, add the authenticator
+    (its first code read from the key on the page) and pass the recovery codes, as staff do."""
+    from playwright.sync_api import expect
+
+    page.get_by_label("Enrolment code from your administrator").fill(enrolment_code)
+    page.get_by_role("button", name="Continue").click()
+    key = base64.b32decode(page.locator(".otp-secret").inner_text())
+    page.get_by_label("6-digit code from your authenticator app").fill(
+        f"{totp(key, step=30, t0=0, digits=6):06d}"
+    )
+    page.get_by_role("button", name="Verify").click()
+    expect(page.locator(".otp-recovery-codes li")).to_have_count(10)
+    page.get_by_role("link", name="I have kept them: continue").click()

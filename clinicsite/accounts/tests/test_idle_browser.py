@@ -7,7 +7,6 @@ the one past the limit is refused, and the next click lands on the sign-in page.
 
 from __future__ import annotations
 
-import base64
 import re
 import shutil
 import sys
@@ -15,9 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
-from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
+from clinicsite.accounts.testing import enrol_in_browser
 from clinicsite.core.tests.beside import free_port, serving
 
 pytestmark = pytest.mark.browser
@@ -58,14 +57,7 @@ def sign_in(page: Page, live_site, url: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/admin/second-factor/"))
-    page.get_by_label("Enrolment code from your administrator").fill(code)
-    page.get_by_role("button", name="Continue").click()
-    key = base64.b32decode(page.locator(".otp-secret").inner_text())
-    page.get_by_label("6-digit code from your authenticator app").fill(
-        f"{totp(key, step=30, t0=0, digits=6):06d}"
-    )
-    page.get_by_role("button", name="Verify").click()
-    page.get_by_role("link", name="I have kept them: continue").click()
+    enrol_in_browser(page, code)
     expect(page).not_to_have_url(re.compile(r"/second-factor/"))
 
 

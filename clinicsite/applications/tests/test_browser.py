@@ -4,8 +4,9 @@ review with TOTP, decision e-mail at a real SMTP server."""
 import re
 
 import pytest
-from django_otp.oath import totp
 from playwright.sync_api import Locator, Page, expect
+
+from clinicsite.accounts.testing import enrol_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -169,18 +170,7 @@ def test_apply_resume_review_and_decide(page: Page, live_site, smtp_server, tmp_
     expect(page.get_by_role("heading", name="Second factor")).to_be_visible()
     # the password alone registers nothing: an administrator issued this enrolment code
     expect(page.locator(".otp-secret")).to_have_count(0)
-    page.get_by_label("Enrolment code from your administrator").fill(enrolment_code)
-    page.get_by_role("button", name="Continue").click()
-    secret = page.locator(".otp-secret").inner_text()
-    import base64
-
-    key = base64.b32decode(secret)
-    page.get_by_label("6-digit code from your authenticator app").fill(
-        f"{totp(key, step=30, t0=0, digits=6):06d}"
-    )
-    page.get_by_role("button", name="Verify").click()
-    expect(page.locator(".otp-recovery-codes li")).to_have_count(10)
-    page.get_by_role("link", name="I have kept them: continue").click()
+    enrol_in_browser(page, enrolment_code)
     page.get_by_role("link", name=reference).click()
     expect(page.get_by_text("Hydroxychloroquine 200 mg")).to_be_visible()
     page.get_by_label("Assign to").select_option(label="clinician")

@@ -36,7 +36,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from clinicsite.applications.models import Application, ScreeningOutcome
 from clinicsite.clinic.models import TreatmentProtocol
-from clinicsite.core import crypto
+from clinicsite.core import encrypted
 from clinicsite.followups import services
 
 protocol = TreatmentProtocol.objects.get(name__startswith="MSC-L1")
@@ -44,11 +44,13 @@ doc, _ = get_user_model().objects.get_or_create(
     username="log-doc", defaults={{"email": "log-doc@clinic.example"}})
 doc.groups.add(Group.objects.get(name="Clinician"))
 now = timezone.now()
-application = Application.objects.create(
+application = Application(
     full_name="Log Patient", email="{PATIENT}", phone="+44 1632 960 333",
     country="United Kingdom", condition_id=protocol.condition_id, protocol=protocol,
-    answers_ciphertext=crypto.encrypt(b"{{}}"), screening_outcome=ScreeningOutcome.ELIGIBLE,
+    screening_outcome=ScreeningOutcome.ELIGIBLE,
     privacy_notice_version="test", consent_at=now, status=Application.Status.ACCEPTED)
+encrypted.seal(application, "answers_ciphertext", b"{{}}")
+application.save()
 services.treatment_record(
     application=application, protocol=protocol, time_zone="UTC", clinician=doc,
     treated_on=(now - datetime.timedelta(days=15)).date(), now=now - datetime.timedelta(days=15))

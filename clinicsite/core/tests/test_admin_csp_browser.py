@@ -8,13 +8,13 @@ with none, except the one listed below.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 
 import pytest
-from django_otp.oath import totp
 from playwright.sync_api import Page, expect
+
+from clinicsite.accounts.testing import enrol_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -121,14 +121,7 @@ def admin_page(page: Page, live_site):
     expect(page).to_have_url(re.compile(r"/admin/second-factor/\?next="))  # a superuser
     code = live_site.manage("issue_second_factor", "csp-admin").strip()
     page.goto(live_site.url + "/admin/second-factor/?next=/admin/applications/")
-    page.get_by_label("Enrolment code from your administrator").fill(code)
-    page.get_by_role("button", name="Continue").click()
-    key = base64.b32decode(page.locator(".otp-secret").inner_text())
-    page.get_by_label("6-digit code from your authenticator app").fill(
-        f"{totp(key, step=30, t0=0, digits=6):06d}"
-    )
-    page.get_by_role("button", name="Verify").click()
-    page.get_by_role("link", name="I have kept them: continue").click()
+    enrol_in_browser(page, code)
     expect(page).to_have_url(re.compile(r"/admin/applications/$"))
     return page, ids
 

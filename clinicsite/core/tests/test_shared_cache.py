@@ -171,17 +171,19 @@ import datetime
 from django.contrib.auth import get_user_model
 from clinicsite.applications.models import Application, ScreeningOutcome
 from clinicsite.clinic.models import TreatmentProtocol
-from clinicsite.core import crypto
+from clinicsite.core import encrypted
 from clinicsite.followups import services
 from clinicsite.followups.models import Treatment
 protocol = TreatmentProtocol.objects.get(name__startswith="MSC-L1")
-application = Application.objects.create(
+application = Application(
     full_name="Shared Cache Patient", email="shared-cache@example.org", phone="+44 1632 960 111",
     country="United Kingdom", condition_id=protocol.condition_id, protocol=protocol,
-    answers_ciphertext=crypto.encrypt(b"{}"), screening_outcome=ScreeningOutcome.ELIGIBLE,
+    screening_outcome=ScreeningOutcome.ELIGIBLE,
     privacy_notice_version="test", consent_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
     status=Application.Status.ACCEPTED,
 )
+encrypted.seal(application, "answers_ciphertext", b"{}")
+application.save()
 clinician, _ = get_user_model().objects.get_or_create(username="shared-cache-clinician")
 services.treatment_record(
     application=application, protocol=protocol, treated_on=datetime.date.today(),

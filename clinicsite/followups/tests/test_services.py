@@ -9,7 +9,7 @@ import pytest
 
 from clinicsite.applications.models import Application, ScreeningOutcome
 from clinicsite.clinic.models import TreatmentProtocol
-from clinicsite.core import crypto
+from clinicsite.core import crypto, encrypted
 from clinicsite.core.audit import AuditEntry
 from clinicsite.followups import services
 from clinicsite.followups.models import AdverseEvent, Invitation, Response, SendLog
@@ -31,19 +31,21 @@ def protocol():
 
 
 def make_application(protocol, status=Application.Status.ACCEPTED, n=1):
-    return Application.objects.create(
+    application = Application(
         full_name=f"Test Patient {n}",
         email=f"patient{n}@example.com",
         phone="+44 1632 960 111",
         country="United Kingdom",
         condition_id=protocol.condition_id,
         protocol=protocol,
-        answers_ciphertext=crypto.encrypt(b"{}"),
         screening_outcome=ScreeningOutcome.ELIGIBLE,
         privacy_notice_version="test",
         consent_at=datetime.datetime(2026, 1, 1, tzinfo=UTC),
         status=status,
     )
+    encrypted.seal(application, "answers_ciphertext", b"{}")
+    application.save()
+    return application
 
 
 def treat(protocol, clinician, treated_on, now, n=1, tz="Europe/London"):
