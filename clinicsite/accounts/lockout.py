@@ -20,7 +20,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -63,7 +63,8 @@ def _pair(queryset: QuerySet) -> QuerySet:
     """Name each attempt's (username, address) pair; a missing one counts as the empty string."""
     return queryset.alias(
         pair_username=Coalesce("username", Value(""), output_field=CharField()),
-        pair_ip=Coalesce("ip_address", Value(""), output_field=CharField()),
+        # the address column is PostgreSQL's inet: as text first, or '' is not a valid value
+        pair_ip=Coalesce(Cast("ip_address", CharField()), Value(""), output_field=CharField()),
     )
 
 

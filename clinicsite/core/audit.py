@@ -56,6 +56,18 @@ def _valid_address(value: str | None) -> str | None:
         return None
 
 
+def _storable(value: Any) -> Any:
+    """``value`` without NUL characters, which PostgreSQL's jsonb cannot hold: a search
+    containing NUL must still be recorded, not turn the request into a 500."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value
+
+
 def record(
     *,
     actor: Any = None,
@@ -87,5 +99,5 @@ def record(
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if isinstance(obj, models.Model) else "",
         ip_address=client_ip(request) if keep_ip else None,
-        details=details or {},
+        details=_storable(details or {}),
     )

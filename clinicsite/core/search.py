@@ -43,7 +43,9 @@ class _CleaningMixin:
     def _search(self, query_compiler_class: Any, query: Any, model_or_queryset: Any, **kwargs: Any):  # noqa: ANN202
         if isinstance(query, str):
             query = clean_query(query)[:MAX_ADMIN_QUERY_LENGTH]
-            if not query:
+            if not any(ch.isalnum() for ch in query):
+                # Nothing to look for ("", "-", "*"): PostgreSQL's backend builds no search
+                # query from such a string and fails on it; no backend could find anything.
                 # The backend's own empty result has no model, which Wagtail's listings need.
                 queryset = getattr(model_or_queryset, "objects", model_or_queryset)
                 return queryset.none()
